@@ -1,0 +1,34 @@
+# OxyTrack. Quick start: `make run` (serve the demo) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint bench venv venv-dev screenshots
+
+# Runtime only: what `make run` needs, so the first start stays fast.
+$(VENV)/.installed: server/pyproject.toml agent/pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade "pip>=25.3"
+	$(VENV)/bin/python -m pip install -q -e ./server -e ./agent
+	touch $@
+
+# Test, lint and benchmark tools on top.
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(VENV)/bin/python -m pip install -q -e "./server[dev]" -e "./agent[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
+
+run: venv
+	scripts/run.sh
+
+test:
+	scripts/test.sh
+
+lint: venv-dev
+	scripts/lint.sh
+
+bench: venv-dev
+	$(VENV)/bin/python bench/run_all.py

@@ -1,0 +1,1 @@
+"""OxyTrack server."""

@@ -1,0 +1,91 @@
+"""Managers who log into the web app, and the scopes an admin may see."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrateur")
+    SUPERADMIN = "superadmin", _("Super-administrateur")
+
+
+class UserManager(BaseUserManager["User"]):
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        """A manager with a normalised (lower-case) email; no password: unusable."""
+        if not email:
+            raise ValueError("an email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superadmin(self, email: str, password: str | None = None, **fields: Any) -> User:
+        """The super-administrator: sees and manages everything."""
+        return self.create_user(email, password, role=Role.SUPERADMIN, **fields)
+
+
+class User(AbstractBaseUser):
+    """A manager: logs in by email; role admin (scoped) or superadmin."""
+
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+    display_name = models.CharField(_("nom"), max_length=150, blank=True)
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices, default=Role.ADMIN)
+    is_active = models.BooleanField(_("actif"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = _("gestionnaire")
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    @property
+    def is_superadmin(self) -> bool:
+        return self.is_active and self.role == Role.SUPERADMIN
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_active and self.role == Role.ADMIN
+
+
+class Scope(models.Model):
+    """An (agency, service) pair an admin may see; no service: the whole agency."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="scopes")
+    agency = models.ForeignKey("org.Agency", on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(
+        "org.Service", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # Two partial indexes because NULLs are distinct in a plain
+            # unique index on both SQLite and PostgreSQL.
+            models.UniqueConstraint(
+                fields=["user", "agency"],
+                condition=Q(service__isnull=True),
+                name="scope_unique_whole_agency",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "agency", "service"],
+                condition=Q(service__isnull=False),
+                name="scope_unique_agency_service",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} / {self.service or _('tous les services')}"

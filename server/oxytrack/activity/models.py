@@ -1,0 +1,104 @@
+"""Raw spans and the per-day rollups every page reads.
+
+Durations are whole milliseconds: rollups are sums of integers, so they equal
+the sum of their spans exactly whatever the order of arrival.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def window_digest(app: str, title: str) -> str:
+    """The key of an (app, title) pair: unique index on it, not on the 1,024-char text."""
+    return hashlib.sha256(f"{app}\x00{title}".encode()).hexdigest()
+
+
+class Window(models.Model):
+    """An (application, title) pair, stored once and referenced by spans and rollups.
+
+    Interned because a btree index on long UTF-8 titles can exceed
+    PostgreSQL's entry size limit, and integer keys keep rollup grouping fast.
+    """
+
+    app = models.CharField(_("application"), max_length=255)
+    title = models.TextField(_("titre"), blank=True)
+    digest = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.app}: {self.title}"
+
+
+class Span(models.Model):
+    """A stretch of time on one focused window, never crossing local midnight."""
+
+    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey("org.Device", on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    # The local calendar day of `start` in the device's time zone.
+    day = models.DateField()
+    window = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField()
+    keys = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["employee", "start"]),
+            models.Index(fields=["device", "start"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m-%d %H:%M:%S} +{self.duration_ms} ms"
+
+
+class DailyUsage(models.Model):
+    """Per employee, local day and window: time and input counts."""
+
+    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    window = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="+")
+    active_ms = models.BigIntegerField(default=0)
+    idle_ms = models.BigIntegerField(default=0)
+    keys = models.BigIntegerField(default=0)
+    clicks = models.BigIntegerField(default=0)
+    first_start = models.DateTimeField()
+    last_end = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "day", "window"], name="dailyusage_unique_employee_day_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} window {self.window_id}"
+
+
+class DailyTotal(models.Model):
+    """Per employee and local day: the sum of that day's DailyUsage rows."""
+
+    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    active_ms = models.BigIntegerField(default=0)
+    idle_ms = models.BigIntegerField(default=0)
+    keys = models.BigIntegerField(default=0)
+    clicks = models.BigIntegerField(default=0)
+    first_start = models.DateTimeField()
+    last_end = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "day"], name="dailytotal_unique_employee_day"
+            )
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} employee {self.employee_id}"

@@ -1,0 +1,157 @@
+"""The organisation: agencies, services, employees and their devices."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from oxytrack.accounts.models import User
+
+
+def _default_time_zone() -> str:
+    return str(settings.TIME_ZONE)
+
+
+class Agency(models.Model):
+    name = models.CharField(_("nom"), max_length=100, unique=True)
+    # Default time zone of its employees until their agent reports one.
+    time_zone = models.CharField(_("fuseau horaire"), max_length=64, default=_default_time_zone)
+
+    class Meta:
+        verbose_name = _("agence")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    name = models.CharField(_("nom"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("service")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmployeeQuerySet(models.QuerySet["Employee"]):
+    def visible_to(self, user: User) -> EmployeeQuerySet:
+        """The employees `user` may see.
+
+        Super-admin: all. Admin: the union of their scopes, a scope without
+        a service covering the whole agency. Anyone else, including an
+        inactive or anonymous user: nobody. An employee without an agency is
+        seen by the super-admin only.
+        """
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superadmin:
+            return self.all()
+        if not user.is_admin:
+            return self.none()
+        from oxytrack.accounts.models import Scope
+
+        # One correlated subquery rather than a Python loop over scopes, so
+        # the page query stays a single statement whatever the scope count.
+        in_scope = Scope.objects.filter(user=user, agency=OuterRef("agency")).filter(
+            Q(service__isnull=True) | Q(service=OuterRef("service"))
+        )
+        return self.filter(Exists(in_scope))
+
+
+class Employee(models.Model):
+    """A person whose computer runs the agent, matched by (domain, username)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    username = models.CharField(_("identifiant"), max_length=150)
+    domain = models.CharField(_("domaine"), max_length=150, blank=True, default="")
+    display_name = models.CharField(_("nom"), max_length=200, blank=True, default="")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="employees"
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, null=True, blank=True, related_name="employees"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = EmployeeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        ordering = ["display_name", "username"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("domain"), Lower("username"), name="employee_unique_domain_username"
+            )
+        ]
+        indexes = [models.Index(fields=["agency", "service"])]
+
+    def __str__(self) -> str:
+        return self.display_name or self.login
+
+    @property
+    def login(self) -> str:
+        """`DOMAIN\\user` as Windows shows it, or just the user name."""
+        return f"{self.domain}\\{self.username}" if self.domain else self.username
+
+
+class Device(models.Model):
+    """One machine of an employee, holding (the hash of) its API token."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="devices")
+    hostname = models.CharField(_("machine"), max_length=255)
+    os = models.CharField(_("système"), max_length=100, blank=True, default="")
+    agent_version = models.CharField(max_length=50, blank=True, default="")
+    time_zone = models.CharField(_("fuseau horaire"), max_length=64, default=_default_time_zone)
+    last_ip = models.GenericIPAddressField(_("dernière IP"), null=True, blank=True)
+    local_ips = models.JSONField(_("IP locales"), default=list, blank=True)
+    last_seen_at = models.DateTimeField(_("vu pour la dernière fois"), null=True, blank=True)
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    # HMAC-SHA256 of the token keyed by SECRET_KEY; the token itself is never stored.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("machine")
+        ordering = ["hostname"]
+        constraints = [
+            models.UniqueConstraint(
+                "employee", Lower("hostname"), name="device_unique_employee_hostname"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+def new_enrollment_key() -> str:
+    return "oxe_" + secrets.token_urlsafe(24)
+
+
+class EnrollmentKey(models.Model):
+    """The shared secret installers give to `oxytrack-agent enroll`.
+
+    Kept in clear: the super-admin must be able to read it again. One row;
+    rotating replaces its value.
+    """
+
+    key = models.CharField(max_length=100, unique=True, default=new_enrollment_key)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("clé d'enrôlement")
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}…"
