@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tables2",
     "axes",
     "oxytrack.accounts",
     "oxytrack.org",
@@ -187,6 +188,10 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env_int("OXYTRACK_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("OXYTRACK_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a one-way submission to browser vendors and pointless
+        # for an intranet host name: opt-in only, so its warning is expected.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # The address of a reverse proxy whose X-Forwarded-For we believe; empty: none.
 TRUSTED_PROXIES = env_list("OXYTRACK_TRUSTED_PROXIES", [])
@@ -235,6 +240,8 @@ STORAGES = {
 # --- OxyTrack -------------------------------------------------------------------------
 
 OXYTRACK_RETENTION_DAYS = env_int("OXYTRACK_RETENTION_DAYS", 180, minimum=1)
+# The home page flags a device whose agent has not reported for this long.
+OXYTRACK_SILENT_AFTER_HOURS = env_int("OXYTRACK_SILENT_AFTER_HOURS", 24, minimum=1)
 # Defaults handed to agents; the super-admin overrides them globally, per
 # agency or per service (policy app).
 OXYTRACK_POLICY_DEFAULTS = {
