@@ -32,3 +32,10 @@ lint: venv-dev
 
 bench: venv-dev
 	$(VENV)/bin/python bench/run_all.py
+
+# The manuals' illustrations: the web app's browser tests save them under
+# var/screenshots/; this copies them next to the manuals (docs/img/).
+screenshots: venv-dev
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider e2e/test_web_app.py
+	mkdir -p docs/img
+	cp var/screenshots/*.png docs/img/

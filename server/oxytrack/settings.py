@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Only for its bundled Swagger UI files (no CDN) on the agent API docs page.
+    "ninja",
     "django_tables2",
     "axes",
     "oxytrack.accounts",
@@ -121,7 +123,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # lock at BEGIN so two writers queue on the busy timeout instead of
     # failing with "database is locked" when one upgrades its read lock.
     DATABASES["default"]["OPTIONS"] = {
-        "timeout": 5,
+        # Seconds a writer waits for the lock before "database is locked".
+        "timeout": env_int("OXYTRACK_SQLITE_TIMEOUT_S", 5, minimum=1),
         "transaction_mode": "IMMEDIATE",
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
@@ -172,6 +175,10 @@ CSRF_COOKIE_HTTPONLY = True
 AXES_FAILURE_LIMIT = env_int("OXYTRACK_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The login form keeps Django's field name `username` (holding the email);
+# axes would otherwise look for USERNAME_FIELD ("email"), find nothing and
+# count every failure against an empty name: no lock-out for the real one.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -230,6 +237,8 @@ _plotly = importlib.util.find_spec("plotly")
 if _plotly is None or not _plotly.submodule_search_locations:
     raise ImproperlyConfigured("the plotly package is not installed")
 STATICFILES_DIRS = [
+    # The project's own CSS and JS (oxytrack/ itself is not an app, so no app finder sees it).
+    PACKAGE_DIR / "static",
     ("plotly", Path(next(iter(_plotly.submodule_search_locations))) / "package_data"),
 ]
 STORAGES = {

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from oxytrack.accounts.forms import LoginForm
+from oxytrack.ingest.api import api as agent_api
 
 urlpatterns = [
     path(
@@ -13,7 +14,12 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/agent/v1/", agent_api.urls),
     path("", include("oxytrack.dashboard.urls")),
+    path("", include("oxytrack.org.urls")),
+    path("", include("oxytrack.accounts.urls")),
+    path("", include("oxytrack.policy.urls")),
+    path("", include("oxytrack.audit.urls")),
 ]
 
 handler404 = "oxytrack.dashboard.views.page_not_found"

@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from oxytrack.accounts.models import Role, User
+from oxytrack.accounts.models import Role, Scope, User
+from oxytrack.audit.actions import record
+from oxytrack.audit.models import Action
+from oxytrack.org.models import Agency, Service
 
 
 class SuperadminExists(Exception):
@@ -32,3 +35,46 @@ def do_create_superadmin(email: str, password: str) -> tuple[User, bool]:
     user.set_password(password)
     user.save(update_fields=["role", "is_active", "password"])
     return user, False
+
+
+class CannotDelete(Exception):
+    """The super-administrator, or one's own account, is never deleted from the web app."""
+
+
+@transaction.atomic
+def do_create_admin(
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    role: str,
+    scopes: list[tuple[Agency, Service | None]],
+    actor: User,
+    ip: str | None = None,
+) -> User:
+    """Create a manager with their scopes (the form has validated email and password)."""
+    user = User.objects.create_user(email, password, display_name=display_name, role=role)
+    Scope.objects.bulk_create(
+        [Scope(user=user, agency=agency, service=service) for agency, service in scopes]
+    )
+    record(
+        Action.CREATE_ADMIN,
+        actor=actor,
+        target=user,
+        target_label=user.email,
+        detail={
+            "role": role,
+            "scopes": [f"{a.name} / {s.name if s else '*'}" for a, s in scopes],
+        },
+        ip=ip,
+    )
+    return user
+
+
+@transaction.atomic
+def do_delete_admin(user: User, *, actor: User, ip: str | None = None) -> None:
+    """Delete an admin; never the super-administrator nor oneself (raises CannotDelete)."""
+    if user.role == Role.SUPERADMIN or user.pk == actor.pk:
+        raise CannotDelete(user.email)
+    record(Action.DELETE_ADMIN, actor=actor, target=user, target_label=user.email, ip=ip)
+    user.delete()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -33,14 +33,18 @@ def split_at_midnight(
 
     Keys and clicks are shared in proportion to duration, the remainder going
     to the last piece, so the pieces' counts add up to the span's exactly.
+    Pieces start in UTC, at the millisecond (a start's sub-millisecond part is dropped).
     """
+    # In UTC: between two datetimes of the same tzinfo Python subtracts and adds
+    # wall-clock time, which is wrong by an hour across a DST change. Whole
+    # milliseconds: durations are, so a piece can end exactly at midnight.
+    start = start.astimezone(UTC)
+    start = start.replace(microsecond=start.microsecond // 1000 * 1000)
     pieces: list[tuple[datetime, int]] = []
     cursor, remaining = start, duration_ms
     while remaining > 0:
         midnight = next_local_midnight(cursor, tz)
-        room_ms = int((midnight - cursor) / timedelta(milliseconds=1))
-        if room_ms <= 0:  # sub-millisecond before midnight: belongs to the next day
-            room_ms = 1
+        room_ms = (midnight - cursor) // timedelta(milliseconds=1)
         part = min(remaining, room_ms)
         pieces.append((cursor, part))
         cursor += timedelta(milliseconds=part)

@@ -35,8 +35,15 @@ class Window(models.Model):
 class Span(models.Model):
     """A stretch of time on one focused window, never crossing local midnight."""
 
-    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="+")
-    device = models.ForeignKey("org.Device", on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes on employee and device: the (employee, start)
+    # and (device, start) indexes serve those lookups, and every index costs
+    # a write per span on the ingest's hot path.
+    employee = models.ForeignKey(
+        "org.Employee", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    device = models.ForeignKey(
+        "org.Device", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     start = models.DateTimeField()
     duration_ms = models.PositiveIntegerField()
     # The local calendar day of `start` in the device's time zone.
@@ -59,7 +66,10 @@ class Span(models.Model):
 class DailyUsage(models.Model):
     """Per employee, local day and window: time and input counts."""
 
-    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="+")
+    # The unique (employee, day, window) index serves employee lookups.
+    employee = models.ForeignKey(
+        "org.Employee", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     day = models.DateField()
     window = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="+")
     active_ms = models.BigIntegerField(default=0)
@@ -83,7 +93,10 @@ class DailyUsage(models.Model):
 class DailyTotal(models.Model):
     """Per employee and local day: the sum of that day's DailyUsage rows."""
 
-    employee = models.ForeignKey("org.Employee", on_delete=models.CASCADE, related_name="+")
+    # The unique (employee, day) index serves employee lookups.
+    employee = models.ForeignKey(
+        "org.Employee", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     day = models.DateField()
     active_ms = models.BigIntegerField(default=0)
     idle_ms = models.BigIntegerField(default=0)

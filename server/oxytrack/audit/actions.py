@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import models
@@ -28,5 +29,31 @@ def record(
         target_id=str(getattr(target, "public_id", None) or getattr(target, "pk", "") or ""),
         target_label=(target_label or (str(target) if target is not None else ""))[:300],
         detail=detail or {},
+        ip=ip,
+    )
+
+
+def do_record_view(
+    employee: models.Model, start: date, end: date, *, actor: User, ip: str | None
+) -> Entry:
+    """A manager looked at an employee's activity between `start` and `end`."""
+    return record(
+        Action.VIEW_EMPLOYEE,
+        actor=actor,
+        target=employee,
+        detail={"start": start.isoformat(), "end": end.isoformat()},
+        ip=ip,
+    )
+
+
+def do_record_export(
+    employee: models.Model, start: date, end: date, *, actor: User, ip: str | None
+) -> Entry:
+    """A manager downloaded an employee's activity between `start` and `end`."""
+    return record(
+        Action.EXPORT,
+        actor=actor,
+        target=employee,
+        detail={"start": start.isoformat(), "end": end.isoformat(), "format": "csv"},
         ip=ip,
     )

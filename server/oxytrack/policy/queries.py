@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 
 from oxytrack.org.models import Agency, Service
 from oxytrack.policy.models import PolicyOverride
@@ -22,21 +23,29 @@ POLICY_FIELDS = (
 )
 
 
-def effective_policy(agency: Agency | None, service: Service | None) -> dict[str, Any]:
+def effective_policy(agency: Agency | int | None, service: Service | int | None) -> dict[str, Any]:
     """Defaults, then the global override, then the agency's, then the service's.
 
+    `agency` and `service` may be instances or primary keys (an employee's
+    `agency_id` spares a query). One query reads every layer that applies.
     `version` is a digest of the resulting values, so it changes exactly
     when what the agent must apply changes (and not on a no-op save).
     """
+    agency_id = agency.pk if isinstance(agency, Agency) else agency
+    service_id = service.pk if isinstance(service, Service) else service
+    applies = Q(agency__isnull=True, service__isnull=True)
+    if agency_id is not None:
+        applies |= Q(agency_id=agency_id)
+    if service_id is not None:
+        applies |= Q(service_id=service_id)
+    found = list(PolicyOverride.objects.filter(applies))
+
+    def rank(layer: PolicyOverride) -> int:
+        # Global, then agency, then service: later layers win.
+        return 2 if layer.service_id is not None else 1 if layer.agency_id is not None else 0
+
     policy: dict[str, Any] = dict(settings.OXYTRACK_POLICY_DEFAULTS)
-    layers = [PolicyOverride.objects.filter(agency=None, service=None).first()]
-    if agency is not None:
-        layers.append(PolicyOverride.objects.filter(agency=agency).first())
-    if service is not None:
-        layers.append(PolicyOverride.objects.filter(service=service).first())
-    for layer in layers:
-        if layer is None:
-            continue
+    for layer in sorted(found, key=rank):
         for field in POLICY_FIELDS:
             value = getattr(layer, field)
             if value is not None and value != "":

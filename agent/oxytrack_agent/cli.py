@@ -1,0 +1,387 @@
+"""The `oxytrack-agent` command: enroll, run, status, autostart, uninstall."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import logging.handlers
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import tzinfo
+from types import FrameType
+
+from oxytrack_agent import __version__, autostart
+from oxytrack_agent.config import Config, FatalError, Paths, load_config, load_token
+from oxytrack_agent.enroll import (
+    EnrollmentConflict,
+    enroll,
+    fetch_choices,
+    local_ips,
+    local_time_zone,
+    run_dialog,
+)
+from oxytrack_agent.lock import AlreadyRunning, SingleInstance
+from oxytrack_agent.platforms import (
+    Platform,
+    UnsupportedPlatform,
+    current_platform,
+    wayland_without_x11,
+)
+from oxytrack_agent.policy import load_policy, save_policy
+from oxytrack_agent.queue import Queue
+from oxytrack_agent.sampler import Sampler
+from oxytrack_agent.status import render_status
+from oxytrack_agent.uploader import (
+    Client,
+    PolicyHolder,
+    ReenrollRequired,
+    TransientError,
+    Uploader,
+)
+
+log = logging.getLogger("oxytrack_agent")
+
+#: On SIGTERM/logoff the whole shutdown (close, store, last upload) fits in this.
+SHUTDOWN_BUDGET_S = 5.0
+
+
+def _local_tz() -> tzinfo:
+    import tzlocal
+
+    return tzlocal.get_localzone()
+
+
+def _setup_logging(paths: Paths, level: str) -> None:
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    handlers: list[logging.Handler] = [
+        logging.handlers.RotatingFileHandler(
+            paths.log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        ),
+        logging.StreamHandler(sys.stderr),
+    ]
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
+
+
+def _has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY"))
+
+
+# --- enroll ------------------------------------------------------------------------
+
+
+def cmd_enroll(args: argparse.Namespace, paths: Paths) -> int:
+    """Enroll silently (agency and service given) or through the dialog."""
+    if (args.agency and args.service) or args.no_dialog or not _has_display():
+        config = enroll(
+            paths,
+            server=args.server,
+            key=args.key,
+            agency=args.agency,
+            service=args.service,
+            ca_bundle=args.ca_bundle,
+        )
+        print(f"Appareil inscrit auprès de {config.server} ({config.device_id}).")
+        return 0
+    choices = fetch_choices(args.server, args.key, args.ca_bundle or True)
+
+    def submit(agency: str, service: str) -> str | None:
+        try:
+            enroll(
+                paths,
+                server=args.server,
+                key=args.key,
+                agency=agency,
+                service=service,
+                ca_bundle=args.ca_bundle,
+            )
+        except FatalError as exc:  # EnrollmentConflict's text is the server's, as is
+            return str(exc)
+        return None
+
+    picked = run_dialog(choices, submit)
+    if picked is None:
+        print("Inscription annulée.", file=sys.stderr)
+        return 1
+    print(f"Appareil inscrit : agence {picked[0]}, service {picked[1]}.")
+    return 0
+
+
+# --- run ---------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
+    """Sample, store and upload until SIGTERM, SIGINT, SIGHUP or logoff."""
+    config = load_config(paths)
+    token = load_token(paths)
+    Client(config, token).close()  # a missing CA bundle stops here, not in a thread
+    _setup_logging(paths, args.log_level)
+    try:
+        lock = SingleInstance(paths.lock_file)
+    except AlreadyRunning as exc:
+        print(str(exc), file=sys.stderr)
+        return 3
+    queue = Queue(paths.queue_file)
+    try:
+        try:
+            platform = current_platform()
+        except UnsupportedPlatform as exc:
+            # Say so, record nothing: guessed windows would be garbage.
+            log.error("%s", exc)
+            queue.set_meta("platform_note", str(exc))
+            return 2
+        queue.set_meta("platform_note", None)
+        return _run(args, paths, config, token, queue, platform)
+    finally:
+        queue.close()
+        lock.release()
+
+
+def _run(
+    args: argparse.Namespace,
+    paths: Paths,
+    config: Config,
+    token: str,
+    queue: Queue,
+    plat: Platform,
+) -> int:
+    tz = _local_tz()
+    tz_name = local_time_zone()
+    recovered = queue.recover(tz)
+    if recovered:
+        log.info("recovered %d span(s) from the last checkpoint (unclean stop)", recovered)
+    queue.prune()
+    policy = PolicyHolder(
+        load_policy(paths.policy_file), on_change=lambda p: save_policy(paths.policy_file, p)
+    )
+
+    def upload_interval() -> float:
+        return float(args.upload_interval or policy.get().upload_interval_s)
+
+    stop = threading.Event()
+    wake = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        stop.set()
+
+    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_signal)
+
+    def uploader_thread() -> None:
+        own_queue = Queue(paths.queue_file)
+        client = Client(config, token)
+        try:
+            uploader = Uploader(
+                own_queue,
+                client,
+                policy,
+                time_zone=lambda: tz_name,
+                local_ips=local_ips,
+                interval=upload_interval,
+            )
+            try:
+                policy.set(client.get_policy())
+            except (TransientError, ReenrollRequired) as exc:
+                log.warning("policy not refreshed at start: %s", exc)
+            uploader.run(stop, wake)
+        finally:
+            client.close()
+            own_queue.close()
+
+    thread = threading.Thread(target=uploader_thread, name="uploader", daemon=True)
+    thread.start()
+    sampler = Sampler(
+        plat,
+        queue,
+        policy,
+        tz=tz,
+        idle_threshold_override=args.idle_threshold,
+        cut_every=upload_interval,
+        on_cut=wake.set,
+    )
+    log.info(
+        "oxytrack-agent %s running on %s (upload every %ss, idle after %ss)",
+        __version__,
+        plat.name,
+        upload_interval(),
+        args.idle_threshold or policy.get().idle_threshold_s,
+    )
+    try:
+        sampler.run(stop)
+    except Exception as exc:
+        # The display went away (logoff) or the platform broke: shut down cleanly.
+        log.warning("sampling ended: %s", type(exc).__name__)
+    deadline = time.monotonic() + SHUTDOWN_BUDGET_S
+    stop.set()
+    wake.set()
+    sampler.finish()
+    # The display may already be gone at logoff.
+    with contextlib.suppress(Exception):
+        plat.close()
+    final_upload(queue, config, token, policy, tz_name, deadline)
+    return 0
+
+
+def final_upload(
+    queue: Queue,
+    config: Config,
+    token: str,
+    policy: PolicyHolder,
+    tz_name: str,
+    deadline: float,
+) -> bool:
+    """One last attempt before `deadline` (monotonic); True if everything left."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0.2 or queue.meta("needs_reenroll"):
+        return False
+    client = Client(config, token, timeout=max(0.2, remaining - 0.1))
+    try:
+        Uploader(
+            queue,
+            client,
+            policy,
+            time_zone=lambda: tz_name,
+            local_ips=local_ips,
+            interval=lambda: 0.0,
+        ).upload_once()
+        return True
+    except (TransientError, ReenrollRequired) as exc:
+        log.warning("last upload failed, kept for next time: %s", exc)
+        return False
+    finally:
+        client.close()
+
+
+# --- status, autostart, uninstall ---------------------------------------------------
+
+
+def cmd_status(_args: argparse.Namespace, paths: Paths) -> int:
+    """Print what is collected and what waits, in French."""
+    note = None
+    if sys.platform.startswith("linux") and wayland_without_x11():
+        note = (
+            "session Wayland sans X11 : la fenêtre active ne peut pas être lue, "
+            "rien n'est enregistré."
+        )
+    elif paths.queue_file.exists():
+        queue = Queue(paths.queue_file)
+        try:
+            note = queue.meta("platform_note")
+        finally:
+            queue.close()
+    sys.stdout.write(render_status(paths, _local_tz(), platform_note=note))
+    return 0
+
+
+def cmd_install_autostart(_args: argparse.Namespace, _paths: Paths) -> int:
+    """Start the agent at every logon of this user."""
+    print(f"Démarrage automatique installé : {autostart.install()}")
+    return 0
+
+
+def cmd_uninstall_autostart(_args: argparse.Namespace, _paths: Paths) -> int:
+    """Stop starting the agent at logon."""
+    removed = autostart.uninstall()
+    print("Démarrage automatique retiré." if removed else "Pas de démarrage automatique.")
+    return 0
+
+
+def cmd_uninstall(_args: argparse.Namespace, paths: Paths) -> int:
+    """Last upload, then remove autostart, token, config and the local queue."""
+    try:
+        lock = SingleInstance(paths.lock_file)
+    except AlreadyRunning as exc:
+        print(f"{exc} : arrêtez-le d'abord.", file=sys.stderr)
+        return 3
+    try:
+        if paths.queue_file.exists():
+            try:
+                config = load_config(paths)
+                token = load_token(paths)
+            except FatalError:
+                pass
+            else:
+                queue = Queue(paths.queue_file)
+                try:
+                    policy = PolicyHolder(load_policy(paths.policy_file))
+                    sent = final_upload(
+                        queue, config, token, policy, local_time_zone(), time.monotonic() + 15
+                    )
+                    print("Dernier envoi : fait." if sent else "Dernier envoi : impossible.")
+                finally:
+                    queue.close()
+        autostart.uninstall()
+    finally:
+        lock.release()
+    for directory in (paths.config_dir, paths.data_dir):
+        shutil.rmtree(directory, ignore_errors=True)
+    print("Agent désinstallé : démarrage automatique, jeton, configuration et file supprimés.")
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (one subcommand per action)."""
+    parser = argparse.ArgumentParser(
+        prog="oxytrack-agent", description="Agent OxyTrack (mesure du temps par application)."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("enroll", help="inscrire ce poste auprès du serveur")
+    p.add_argument("--server", required=True, help="adresse du serveur, https://…")
+    p.add_argument("--key", required=True, help="clé d'inscription (donnée par l'admin)")
+    p.add_argument("--agency", help="agence (installation silencieuse)")
+    p.add_argument("--service", help="service (installation silencieuse)")
+    p.add_argument("--ca-bundle", help="certificats d'une autorité interne (PEM)")
+    p.add_argument("--no-dialog", action="store_true", help="jamais de fenêtre")
+    p.set_defaults(func=cmd_enroll)
+
+    p = sub.add_parser("run", help="mesurer et envoyer (commande de fond)")
+    p.add_argument("--upload-interval", type=float, metavar="SECONDS")
+    p.add_argument("--idle-threshold", type=float, metavar="SECONDS")
+    p.add_argument("--log-level", default="INFO")
+    p.set_defaults(func=cmd_run)
+
+    sub.add_parser("status", help="ce qui est collecté et ce qui attend").set_defaults(
+        func=cmd_status
+    )
+    sub.add_parser("install-autostart", help="démarrer à l'ouverture de session").set_defaults(
+        func=cmd_install_autostart
+    )
+    sub.add_parser("uninstall-autostart", help="ne plus démarrer seul").set_defaults(
+        func=cmd_uninstall_autostart
+    )
+    sub.add_parser("uninstall", help="tout retirer de ce poste").set_defaults(func=cmd_uninstall)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    paths = Paths.default()
+    try:
+        code: int = args.func(args, paths)
+    except EnrollmentConflict as exc:
+        print(str(exc), file=sys.stderr)
+        return 4
+    except FatalError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return code

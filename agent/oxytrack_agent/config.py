@@ -1,0 +1,153 @@
+"""Where the agent keeps its files, and its TOML configuration and token.
+
+Paths come from platformdirs: on Linux they honour XDG_CONFIG_HOME and
+XDG_DATA_HOME; on Windows %APPDATA%/%LOCALAPPDATA%; on macOS ~/Library.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+import tomli_w
+
+APP_NAME = "oxytrack-agent"
+
+
+class FatalError(Exception):
+    """Stop with a clear message for the employee (not retried)."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every file the agent writes."""
+
+    config_dir: Path
+    data_dir: Path
+
+    @classmethod
+    def default(cls) -> Paths:
+        """The platform directories for the current user."""
+        return cls(
+            config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+            data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        )
+
+    @property
+    def config_file(self) -> Path:
+        """The TOML settings."""
+        return self.config_dir / "config.toml"
+
+    @property
+    def token_file(self) -> Path:
+        """The device token, readable by the user only."""
+        return self.config_dir / "token"
+
+    @property
+    def policy_file(self) -> Path:
+        """The last policy received."""
+        return self.config_dir / "policy.json"
+
+    @property
+    def queue_file(self) -> Path:
+        """The SQLite outbox."""
+        return self.data_dir / "queue.sqlite3"
+
+    @property
+    def lock_file(self) -> Path:
+        """The single-instance lock."""
+        return self.data_dir / "agent.lock"
+
+    @property
+    def log_file(self) -> Path:
+        """The agent's log (rotated)."""
+        return self.data_dir / "agent.log"
+
+
+@dataclass(frozen=True)
+class Config:
+    """What enrollment decided: the server, this device, TLS trust."""
+
+    server: str
+    device_id: str
+    ca_bundle: str | None = None
+    agency: str | None = None
+    service: str | None = None
+
+    @property
+    def api(self) -> str:
+        """The agent API's base URL (no trailing slash)."""
+        return self.server.rstrip("/") + "/api/agent/v1"
+
+    @property
+    def verify(self) -> str | bool:
+        """TLS trust: the internal CA bundle if set, else the system store."""
+        return self.ca_bundle or True
+
+
+def load_config(paths: Paths) -> Config:
+    """The saved configuration; FatalError when the agent is not enrolled."""
+    try:
+        data = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FatalError(
+            "Agent non inscrit : lancez « oxytrack-agent enroll --server URL --key CLÉ » "
+            "(not enrolled)."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FatalError(f"Configuration illisible ({paths.config_file}) : {exc}") from None
+    try:
+        return Config(
+            server=str(data["server"]),
+            device_id=str(data["device_id"]),
+            ca_bundle=data.get("ca_bundle") or None,
+            agency=data.get("agency") or None,
+            service=data.get("service") or None,
+        )
+    except KeyError as exc:
+        raise FatalError(f"Configuration incomplète : {exc} manque ({paths.config_file})") from None
+
+
+def save_config(paths: Paths, config: Config) -> None:
+    """Write the TOML settings (empty values left out)."""
+    data = {k: v for k, v in vars(config).items() if v}
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    tmp = paths.config_file.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
+    tmp.replace(paths.config_file)
+
+
+def save_token(paths: Paths, token: str) -> None:
+    """Write the token so that only this user can read it (0600 on POSIX).
+
+    On Windows the file sits in the user's own %APPDATA%, whose ACL already
+    excludes other non-admin users.
+    """
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    tmp = paths.token_file.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    # Create with the final mode: no window where the token is world-readable.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(token)
+    tmp.replace(paths.token_file)
+
+
+def load_token(paths: Paths) -> str:
+    """The device token; FatalError when missing."""
+    try:
+        token = paths.token_file.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        token = ""
+    if not token:
+        raise FatalError("Jeton absent : réinscrivez l'agent (oxytrack-agent enroll).")
+    return token
+
+
+def executable_command() -> list[str]:
+    """How to start this agent again (for autostart entries)."""
+    return [sys.executable, "-m", "oxytrack_agent", "run"]

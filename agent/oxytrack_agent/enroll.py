@@ -1,0 +1,209 @@
+"""Enrollment: `GET choices`, `POST enroll`, and the installer's Tk dialog."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import platform
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+
+from oxytrack_agent import __version__
+from oxytrack_agent.config import Config, FatalError, Paths, save_config, save_token
+from oxytrack_agent.http import BadCaBundle, Response, TransportError, request, tls_context
+from oxytrack_agent.policy import Policy, save_policy
+
+
+class EnrollmentConflict(FatalError):
+    """409: the employee already belongs elsewhere; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The names the server offers in the dialog."""
+
+    agencies: list[str]
+    services: list[str]
+
+
+def local_time_zone() -> str:
+    """The IANA name of this machine's time zone (e.g. Europe/Paris)."""
+    import tzlocal
+
+    try:
+        return str(tzlocal.get_localzone_name() or "UTC")
+    except Exception:
+        # A broken /etc/localtime must not block enrollment: the server falls
+        # back to its own zone, which is what UTC-less would mean anyway.
+        return "UTC"
+
+
+def local_ips() -> list[str]:
+    """This machine's non-loopback addresses (behind a VPN they differ from last_ip)."""
+    found: list[str] = []
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family not in (socket.AF_INET, socket.AF_INET6):
+                continue
+            ip = address.address.split("%", 1)[0]
+            if ip.startswith(("127.", "::1", "fe80")) or ip in found:
+                continue
+            found.append(ip)
+    return found[:32]
+
+
+def machine_identity() -> dict[str, Any]:
+    """username, domain, hostname, os, agent_version, time_zone, local_ips."""
+    identity: dict[str, Any] = {
+        "username": getpass.getuser(),
+        "hostname": socket.gethostname(),
+        "os": f"{platform.system()} {platform.release()}"[:100],
+        "agent_version": __version__,
+        "time_zone": local_time_zone(),
+        "local_ips": local_ips(),
+    }
+    domain = os.environ.get("USERDOMAIN") if sys.platform == "win32" else None
+    if domain:
+        identity["domain"] = domain
+    return identity
+
+
+def _request(
+    method: str, url: str, key: str, verify: str | bool, json_body: Any = None
+) -> Response:
+    try:
+        return request(
+            method,
+            url,
+            headers={"X-Enrollment-Key": key},
+            json_body=json_body,
+            timeout=30,
+            context=tls_context(verify),
+        )
+    except TransportError as exc:
+        raise FatalError(f"Serveur injoignable ({url}) : {exc}") from None
+    except BadCaBundle as exc:
+        raise FatalError(f"Certificats de l'autorité interne illisibles : {exc}") from None
+
+
+def _message(response: Response) -> str:
+    try:
+        return str(response.json().get("message") or response.reason)
+    except (ValueError, AttributeError):
+        return f"{response.status} {response.reason}"
+
+
+def fetch_choices(server: str, key: str, verify: str | bool = True) -> Choices:
+    """The agencies and services to offer (GET choices)."""
+    response = _request("GET", f"{server.rstrip('/')}/api/agent/v1/choices", key, verify)
+    if response.status != 200:
+        raise FatalError(f"Liste des agences refusée ({response.status}) : {_message(response)}")
+    data = response.json()
+    return Choices([str(a) for a in data["agencies"]], [str(s) for s in data["services"]])
+
+
+def enroll(
+    paths: Paths,
+    *,
+    server: str,
+    key: str,
+    agency: str | None = None,
+    service: str | None = None,
+    ca_bundle: str | None = None,
+) -> Config:
+    """POST enroll, then save the config, the token (0600) and the policy."""
+    body = machine_identity()
+    if agency:
+        body["agency"] = agency
+    if service:
+        body["service"] = service
+    verify: str | bool = ca_bundle or True
+    response = _request(
+        "POST", f"{server.rstrip('/')}/api/agent/v1/enroll", key, verify, json_body=body
+    )
+    if response.status == 409:
+        # Shown as is: the server's message tells the installer what to do.
+        raise EnrollmentConflict(_message(response))
+    if response.status != 201:
+        raise FatalError(f"Inscription refusée ({response.status}) : {_message(response)}")
+    reply = response.json()
+    config = Config(
+        server=server.rstrip("/"),
+        device_id=str(reply["device_id"]),
+        ca_bundle=ca_bundle,
+        agency=agency,
+        service=service,
+    )
+    save_token(paths, str(reply["device_token"]))
+    save_config(paths, config)
+    save_policy(paths.policy_file, Policy.from_json(reply.get("policy") or {}))
+    return config
+
+
+def run_dialog(
+    choices: Choices,
+    submit: Callable[[str, str], str | None],
+) -> tuple[str, str] | None:
+    """The installer's dialog: pick an agency and a service, then Valider.
+
+    `submit(agency, service)` enrolls and returns None on success or the
+    message to show (e.g. the server's 409 text, as is). Returns the choice,
+    or None if the window was closed.
+    """
+    import tkinter as tk
+    from tkinter import ttk
+
+    # An ASCII class name so installers' scripts (and tests) can find the window.
+    root = tk.Tk(className="OxytrackEnroll")
+    root.title("OxyTrack — inscription")
+    root.resizable(False, False)
+    frame = ttk.Frame(root, padding=16)
+    frame.grid()
+    ttk.Label(frame, text="Choisissez votre agence et votre service.").grid(
+        row=0, column=0, columnspan=2, sticky="w", pady=(0, 8)
+    )
+    agency = tk.StringVar(root)
+    service = tk.StringVar(root)
+    ttk.Label(frame, text="Agence :").grid(row=1, column=0, sticky="w")
+    agency_box = ttk.Combobox(
+        frame, textvariable=agency, values=choices.agencies, state="readonly", width=32
+    )
+    agency_box.grid(row=1, column=1, pady=2)
+    ttk.Label(frame, text="Service :").grid(row=2, column=0, sticky="w")
+    service_box = ttk.Combobox(
+        frame, textvariable=service, values=choices.services, state="readonly", width=32
+    )
+    service_box.grid(row=2, column=1, pady=2)
+    message = tk.StringVar(root)
+    ttk.Label(frame, textvariable=message, foreground="#b00020", wraplength=360).grid(
+        row=3, column=0, columnspan=2, sticky="w", pady=8
+    )
+    result: list[tuple[str, str]] = []
+
+    def show(text: str) -> None:
+        message.set(text)
+        # Also on stderr, for the logs of scripted installs.
+        print(text, file=sys.stderr, flush=True)
+
+    def validate(*_args: object) -> None:
+        if not agency.get() or not service.get():
+            show("Choisissez une agence et un service avant de valider.")
+            return
+        error = submit(agency.get(), service.get())
+        if error is not None:
+            show(error)
+            return
+        result.append((agency.get(), service.get()))
+        root.destroy()
+
+    button = ttk.Button(frame, text="Valider", command=validate)
+    button.grid(row=4, column=1, sticky="e")
+    root.bind("<Return>", validate)
+    agency_box.focus_set()
+    root.mainloop()
+    return result[0] if result else None

@@ -1,0 +1,179 @@
+"""Linux X11 backend: python-xlib, EWMH, MIT-SCREEN-SAVER.
+
+Read order for the focused window (see docs/testing.md for why):
+`_NET_ACTIVE_WINDOW` when the window manager lists it in `_NET_SUPPORTED`
+(openbox leaves a stale value behind when it exits), else `XGetInputFocus`
+walked up to the top-level client window. Titles come from `_NET_WM_NAME`
+(UTF-8), else `WM_NAME` decoded by its type.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import psutil
+from Xlib import X, Xatom, display, error
+from Xlib.ext import res as xres
+
+from oxytrack_agent.platforms import DESKTOP_APP, Window
+
+# COMPOUND_TEXT (what xterm writes) is ISO 2022; for the Latin-1 and UTF-8
+# escapes that real titles use, this table covers it without a full decoder.
+_CT_UTF8_START = b"\x1b%G"
+_CT_UTF8_END = b"\x1b%@"
+
+
+def decode_text_property(value: bytes | str, type_name: str) -> str:
+    """Decode a WM_NAME-like property according to its declared type."""
+    if isinstance(value, str):
+        return value
+    if type_name == "UTF8_STRING":
+        return value.decode("utf-8", "replace")
+    if type_name == "COMPOUND_TEXT":
+        out: list[str] = []
+        rest = value
+        while rest:
+            start = rest.find(_CT_UTF8_START)
+            if start < 0:
+                out.append(_strip_iso2022(rest).decode("latin-1"))
+                break
+            out.append(_strip_iso2022(rest[:start]).decode("latin-1"))
+            rest = rest[start + len(_CT_UTF8_START) :]
+            end = rest.find(_CT_UTF8_END)
+            chunk, rest = (rest, b"") if end < 0 else (rest[:end], rest[end + 3 :])
+            out.append(chunk.decode("utf-8", "replace"))
+        return "".join(out)
+    # STRING is Latin-1 by the ICCCM.
+    return value.decode("latin-1")
+
+
+def _strip_iso2022(chunk: bytes) -> bytes:
+    # Designations of the Latin-1 right half (ESC - A) and ASCII left half (ESC ( B).
+    return chunk.replace(b"\x1b-A", b"").replace(b"\x1b(B", b"")
+
+
+class X11Platform:
+    """The focused window and idle time of the X11 session named by DISPLAY."""
+
+    name = "x11"
+
+    def __init__(self, display_name: str | None = None) -> None:
+        self._display = display.Display(display_name or os.environ.get("DISPLAY"))
+        self._root = self._display.screen().root
+        atom = self._display.intern_atom
+        self._net_active = atom("_NET_ACTIVE_WINDOW")
+        self._net_supported = atom("_NET_SUPPORTED")
+        self._net_wm_name = atom("_NET_WM_NAME")
+        self._net_wm_pid = atom("_NET_WM_PID")
+        self._utf8 = atom("UTF8_STRING")
+        self._wm_state = atom("WM_STATE")
+        self._has_screensaver = self._display.has_extension("MIT-SCREEN-SAVER")
+        self._has_res = self._display.has_extension("X-Resource")
+
+    def close(self) -> None:
+        """Close the display connection."""
+        self._display.close()
+
+    # --- focus ---------------------------------------------------------------
+
+    def focused_window(self) -> Window | None:
+        """The focused top-level window, or the desktop marker when none has focus."""
+        try:
+            win = self._active_window()
+            if win is None:
+                return Window(DESKTOP_APP, "")
+            return Window(self._app_of(win), self._title_of(win), self._pid_of(win))
+        except (error.BadWindow, error.BadDrawable, error.BadValue):
+            # The window closed between two requests: report the desktop this once.
+            return Window(DESKTOP_APP, "")
+
+    def _active_window(self) -> Any | None:
+        if self._ewmh_supports_active():
+            prop = self._root.get_full_property(self._net_active, X.AnyPropertyType)
+            if prop is not None and len(prop.value) and prop.value[0] not in (0, X.NONE):
+                return self._display.create_resource_object("window", int(prop.value[0]))
+            return None
+        focus = self._display.get_input_focus().focus
+        if isinstance(focus, int) or focus in (X.NONE, X.PointerRoot):
+            return None
+        return self._client_window(focus)
+
+    def _ewmh_supports_active(self) -> bool:
+        prop = self._root.get_full_property(self._net_supported, Xatom.ATOM)
+        return prop is not None and self._net_active in prop.value
+
+    def _client_window(self, win: Any) -> Any | None:
+        """Walk up from the focus to the top-level window that carries WM_STATE."""
+        current = win
+        while current is not None and current.id != self._root.id:
+            if current.get_full_property(self._wm_state, X.AnyPropertyType) is not None:
+                return current
+            if current.get_wm_class() is not None:
+                return current
+            parent = current.query_tree().parent
+            if isinstance(parent, int) or parent is None or parent.id == current.id:
+                break
+            current = parent
+        return None
+
+    def _app_of(self, win: Any) -> str:
+        wm_class = win.get_wm_class()
+        if wm_class:
+            # (instance, class): the class ("Firefox") names the application.
+            return str(wm_class[1] or wm_class[0])
+        pid = self._pid_of(win)
+        if pid is not None:
+            try:
+                return str(psutil.Process(pid).name())
+            except (psutil.Error, OSError):
+                pass
+        return "unknown"
+
+    def _title_of(self, win: Any) -> str:
+        prop = win.get_full_property(self._net_wm_name, self._utf8)
+        if prop is not None and prop.value:
+            return decode_text_property(prop.value, "UTF8_STRING")
+        prop = win.get_full_property(Xatom.WM_NAME, X.AnyPropertyType)
+        if prop is None or not prop.value:
+            return ""
+        type_name = self._display.get_atom_name(prop.property_type)
+        return decode_text_property(prop.value, type_name)
+
+    def _pid_of(self, win: Any) -> int | None:
+        prop = win.get_full_property(self._net_wm_pid, Xatom.CARDINAL)
+        if prop is not None and len(prop.value):
+            return int(prop.value[0])
+        if not self._has_res:
+            return None
+        # Tk and others set no _NET_WM_PID: ask the server which client owns it.
+        try:
+            reply = self._display.res_query_client_ids(
+                [{"client": win.id, "mask": xres.LocalClientPIDMask}]
+            )
+        except error.XError:
+            return None
+        for ident in reply.ids:
+            if ident.spec.mask & xres.LocalClientPIDMask and ident.value:
+                return int(ident.value[0])
+        return None
+
+    # --- idle ----------------------------------------------------------------
+
+    def idle_seconds(self) -> float:
+        """Milliseconds since the last input from MIT-SCREEN-SAVER, in seconds."""
+        if not self._has_screensaver:
+            return 0.0
+        return float(self._root.screensaver_query_info().idle) / 1000.0
+
+    def session_locked(self) -> bool:
+        """True while the X screen saver is on (blanked or a locker shown).
+
+        X11 has no portable "locked" signal; lockers (xscreensaver, light-locker,
+        xss-lock) run as or with the screen saver, which MIT-SCREEN-SAVER reports.
+        logind's LockedHint is not read (it would need a D-Bus dependency).
+        """
+        if not self._has_screensaver:
+            return False
+        # state: 0 = off, 1 = on, 3 = disabled (Xlib.ext.screensaver constants).
+        return int(self._root.screensaver_query_info().state) == 1

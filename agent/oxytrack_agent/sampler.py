@@ -1,0 +1,242 @@
+"""The 1 Hz sampler: reads the platform, applies privacy, feeds the span builder,
+and stores finished spans plus a checkpoint at least every 10 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import Any, Protocol
+
+from oxytrack_agent.platforms import Platform
+from oxytrack_agent.queue import Queue
+from oxytrack_agent.spans import Observation, SpanBuilder
+from oxytrack_agent.uploader import PolicyHolder
+
+log = logging.getLogger(__name__)
+
+#: kill -9 loses at most this much: the checkpoint is rewritten this often.
+STORE_EVERY_S = 10.0
+
+
+class Clock(Protocol):
+    """Both clocks, injectable for tests."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never jumps."""
+        ...
+
+    def time(self) -> float:
+        """POSIX wall-clock seconds."""
+        ...
+
+
+class SystemClock:
+    """The real clocks."""
+
+    def monotonic(self) -> float:
+        """time.monotonic()."""
+        return time.monotonic()
+
+    def time(self) -> float:
+        """time.time()."""
+        return time.time()
+
+
+class InputCounter(Protocol):
+    """Counts key presses and mouse clicks, never which key."""
+
+    def start(self) -> None:
+        """Begin counting."""
+        ...
+
+    def stop(self) -> None:
+        """Stop counting and release hooks."""
+        ...
+
+    def take(self) -> tuple[int, int]:
+        """(keys, clicks) since the previous call."""
+        ...
+
+
+class PynputCounter:
+    """Counts with pynput's listeners (X RECORD, Windows hooks, macOS event taps).
+
+    pynput picks its backend when imported, so it is imported here, after
+    DISPLAY is known, not at module import.
+    """
+
+    def __init__(self) -> None:
+        self._keys = 0
+        self._clicks = 0
+        self._lock = threading.Lock()
+        self._listeners: list[Any] = []
+
+    def _on_press(self, _key: object) -> None:
+        # The key itself is dropped on purpose: only the count is kept.
+        with self._lock:
+            self._keys += 1
+
+    def _on_click(self, _x: int, _y: int, _button: object, pressed: bool) -> None:
+        if pressed:
+            with self._lock:
+                self._clicks += 1
+
+    def start(self) -> None:
+        """Start both listeners (threads owned by pynput)."""
+        from pynput import keyboard, mouse
+
+        self._listeners = [
+            keyboard.Listener(on_press=self._on_press),
+            mouse.Listener(on_click=self._on_click),
+        ]
+        for listener in self._listeners:
+            listener.daemon = True
+            listener.start()
+        for listener in self._listeners:
+            listener.wait()
+
+    def stop(self) -> None:
+        """Stop the listeners."""
+        for listener in self._listeners:
+            listener.stop()
+        self._listeners = []
+
+    def take(self) -> tuple[int, int]:
+        """Counts since the last call."""
+        with self._lock:
+            counts = (self._keys, self._clicks)
+            self._keys = self._clicks = 0
+        return counts
+
+
+class NoCounter:
+    """Input counting switched off by the policy: nothing is listened to."""
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+    def take(self) -> tuple[int, int]:
+        """Always zero."""
+        return (0, 0)
+
+
+class Sampler:
+    """Owns the span builder; `tick()` once per sample period."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        queue: Queue,
+        policy: PolicyHolder,
+        *,
+        tz: tzinfo,
+        clock: Clock | None = None,
+        counter_factory: Callable[[], InputCounter] = PynputCounter,
+        idle_threshold_override: float | None = None,
+        cut_every: Callable[[], float] = lambda: 600.0,
+        on_cut: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.platform = platform
+        self.queue = queue
+        self.policy = policy
+        self.tz = tz
+        self.clock: Clock = clock or SystemClock()
+        self.counter_factory = counter_factory
+        self.idle_override = idle_threshold_override
+        self.cut_every = cut_every
+        self.on_cut = on_cut
+        self.builder = SpanBuilder(idle_threshold_s=self._idle_threshold(), tz=tz)
+        # Continue after whatever is stored, so a restart never overlaps it.
+        self.builder.continue_after(queue.last_end())
+        self._counter: InputCounter = NoCounter()
+        self._counting = False
+        self._last_store = self.clock.monotonic()
+        self._last_cut = self.clock.monotonic()
+        self.errors = 0
+
+    def _idle_threshold(self) -> float:
+        return self.idle_override or self.policy.get().idle_threshold_s
+
+    def _sync_counter(self) -> None:
+        wanted = self.policy.get().input_counts
+        if wanted == self._counting:
+            return
+        self._counter.stop()
+        self._counter = self.counter_factory() if wanted else NoCounter()
+        try:
+            self._counter.start()
+        except Exception:
+            log.exception("input counting unavailable; counts stay at zero")
+            self._counter = NoCounter()
+        self._counting = wanted
+        log.info("input counting %s", "on" if wanted else "off (policy)")
+
+    def observe(self) -> Observation:
+        """Read the platform once (never raises: an unreadable sample counts no time)."""
+        policy = self.policy.get()
+        keys, clicks = self._counter.take()
+        mono, wall = self.clock.monotonic(), self.clock.time()
+        try:
+            locked = self.platform.session_locked()
+            window = None if locked else self.platform.focused_window()
+            idle = self.platform.idle_seconds()
+        except Exception as exc:
+            if type(exc).__name__ == "ConnectionClosedError":
+                raise  # the X server went away: the session is over (logoff)
+            self.errors += 1
+            # Once, then once a minute: a broken backend must not fill the log.
+            if self.errors % 60 == 1:
+                log.warning("sample failed (%d so far): %s", self.errors, type(exc).__name__)
+            return Observation(mono, wall, None, 0.0, False, keys, clicks)
+        if window is not None:
+            window = policy.apply(window)
+        return Observation(mono, wall, window, idle, locked, keys, clicks)
+
+    def tick(self) -> None:
+        """Take one sample; store and cut on schedule."""
+        self._sync_counter()
+        self.builder.idle_threshold_s = self._idle_threshold()
+        self.builder.feed(self.observe())
+        now = self.clock.monotonic()
+        if now - self._last_cut >= self.cut_every():
+            self.builder.cut()
+            self.store()
+            self._last_cut = now
+            self.on_cut()
+        elif now - self._last_store >= STORE_EVERY_S:
+            self.store()
+
+    def store(self) -> None:
+        """Write finished spans and the checkpoint in one transaction."""
+        self.queue.store(self.builder.take_finished(), self.builder.snapshot(), self.tz)
+        self._last_store = self.clock.monotonic()
+
+    def finish(self) -> None:
+        """Count up to now, close the current span and store everything (shutdown)."""
+        try:
+            self.builder.feed(self.observe())
+        except Exception:  # the display is gone (logoff): stop at the last sample
+            log.info("no last sample at shutdown")
+        self.builder.close()
+        self.store()
+        self._counter.stop()
+
+    def run(self, stop: threading.Event) -> None:
+        """Sample every `sample_interval_s` on the monotonic clock until `stop`."""
+        period = self.policy.get().sample_interval_s or 1.0
+        next_at = time.monotonic()
+        while not stop.is_set():
+            self.tick()
+            next_at += period
+            delay = next_at - time.monotonic()
+            if delay < 0:  # fell behind (suspend, load): do not burst to catch up
+                next_at = time.monotonic()
+                delay = 0
+            stop.wait(delay)

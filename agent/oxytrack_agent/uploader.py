@@ -1,0 +1,288 @@
+"""The uploader: its own thread drains the outbox to the server.
+
+Retries are tenacity's (exponential backoff with full jitter, capped at 10
+minutes, `Retry-After` honoured); the sleep is an Event wait so shutdown never
+waits for a backoff. 401 stops uploading until re-enrollment; any other 4xx
+sets the batch aside with the server's message and the rest goes on.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    wait_random_exponential,
+)
+
+from oxytrack_agent.config import Config, FatalError
+from oxytrack_agent.http import BadCaBundle, Response, TransportError, request, tls_context
+from oxytrack_agent.policy import Policy
+from oxytrack_agent.queue import Queue
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 600.0
+REENROLL_MESSAGE = (
+    "Le serveur ne reconnaît plus cet appareil (401) : l'envoi est arrêté. "
+    "Réinscrivez l'agent avec « oxytrack-agent enroll »."
+)
+
+
+class TransientError(Exception):
+    """Worth retrying later: network down, timeout, 429, 503, 5xx."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ReenrollRequired(FatalError):
+    """401: the token is unknown or revoked; only a new enrollment helps."""
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(tz=UTC))).total_seconds())
+
+
+def error_message(response: Response) -> str:
+    """The server's `{code, message}` as one line, or the raw status."""
+    try:
+        data = response.json()
+        return f"{response.status} {data.get('code', '')}: {data.get('message', '')}"
+    except (ValueError, AttributeError):
+        return f"{response.status} {response.reason}"
+
+
+class PolicyHolder:
+    """The policy in force, shared by the sampler and the uploader threads."""
+
+    def __init__(self, policy: Policy, on_change: Callable[[Policy], None] | None = None) -> None:
+        self._policy = policy
+        self._lock = threading.Lock()
+        self._on_change = on_change
+
+    def get(self) -> Policy:
+        """The current policy."""
+        with self._lock:
+            return self._policy
+
+    def set(self, policy: Policy) -> None:
+        """Replace the policy (and persist it through the callback)."""
+        with self._lock:
+            self._policy = policy
+        if self._on_change is not None:
+            self._on_change(policy)
+
+
+@dataclass
+class UploadResult:
+    """What one pass sent."""
+
+    sent_batches: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+class Client:
+    """HTTP calls of the agent API with the device token (TLS verified)."""
+
+    def __init__(self, config: Config, token: str, *, timeout: float = 30.0) -> None:
+        self.config = config
+        self.timeout = timeout
+        try:
+            self._context = tls_context(config.verify)
+        except BadCaBundle as exc:
+            raise FatalError(f"Certificats de l'autorité interne illisibles : {exc}") from None
+        self._auth = {"Authorization": f"Bearer {token}"}
+
+    def close(self) -> None:
+        """Nothing pooled: each call opens its own connection (one per upload interval)."""
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        timeout: float | None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        try:
+            response = request(
+                method,
+                f"{self.config.api}/{path}",
+                headers={**self._auth, **(headers or {})},
+                data=data,
+                timeout=timeout or self.timeout,
+                context=self._context,
+            )
+        except TransportError as exc:
+            # Network down, refused, timeout, or a TLS problem the admin may fix
+            # on the server: all worth retrying with backoff.
+            raise TransientError(f"réseau : {exc}") from exc
+        status = response.status
+        if status == 401:
+            raise ReenrollRequired(REENROLL_MESSAGE)
+        if status in (408, 429) or status >= 500:
+            raise TransientError(
+                error_message(response), parse_retry_after(response.headers.get("Retry-After"))
+            )
+        return response
+
+    def post_batch(self, body: bytes, timeout: float | None = None) -> Response:
+        """POST one sealed batch, gzip-compressed (mtime 0: same bytes on every retry)."""
+        return self._call(
+            "POST",
+            "batches",
+            timeout,
+            data=gzip.compress(body, mtime=0),
+            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        )
+
+    def get_policy(self, timeout: float | None = None) -> Policy:
+        """GET the policy in force for this device."""
+        response = self._call("GET", "policy", timeout)
+        if response.status != 200:
+            raise TransientError(error_message(response))
+        return Policy.from_json(response.json())
+
+
+class Uploader:
+    """Seal and send the queue; run() is the thread's body."""
+
+    def __init__(
+        self,
+        queue: Queue,
+        client: Client,
+        policy: PolicyHolder,
+        *,
+        time_zone: Callable[[], str],
+        local_ips: Callable[[], list[str]] = list,
+        interval: Callable[[], float],
+    ) -> None:
+        self.queue = queue
+        self.client = client
+        self.policy = policy
+        self.time_zone = time_zone
+        self.local_ips = local_ips
+        self.interval = interval
+        self.stopped_for_reenroll = False
+
+    def upload_once(self, timeout: float | None = None) -> UploadResult:
+        """Seal waiting spans and send every pending batch in order.
+
+        Raises TransientError at the first batch that could not be delivered
+        (the later ones wait behind it), ReenrollRequired on 401.
+        """
+        self.queue.seal(time_zone=self.time_zone(), local_ips=self.local_ips())
+        result = UploadResult()
+        for batch in self.queue.pending():
+            self.queue.note_attempt(batch.batch_id)
+            try:
+                response = self.client.post_batch(batch.body, timeout)
+            except TransientError as exc:
+                self.queue.note_error(str(exc))
+                raise
+            result.sent_batches += 1
+            if response.status in (200, 201):
+                reply = response.json()
+                self.queue.ack(batch.batch_id)
+                result.accepted += int(reply.get("accepted", 0))
+                result.duplicates += int(bool(reply.get("duplicate", False)))
+                self._maybe_refresh_policy(reply.get("policy_version"), timeout)
+            else:
+                # A 4xx we cannot fix by retrying: a bug on one side. Keep the
+                # batch aside (status shows it) and let the others through.
+                message = error_message(response)
+                log.error("batch %s refused by the server: %r", batch.batch_id, message)
+                self.queue.reject(batch.batch_id, message)
+                result.rejected += 1
+        return result
+
+    def _maybe_refresh_policy(self, version: Any, timeout: float | None) -> None:
+        if version is None or version == self.policy.get().version:
+            return
+        try:
+            self.policy.set(self.client.get_policy(timeout))
+            log.info("policy updated to version %s", self.policy.get().version)
+        except TransientError as exc:
+            log.warning("could not refresh the policy: %s", exc)
+
+    def _wait(self, state: RetryCallState) -> float:
+        backoff = wait_random_exponential(multiplier=1, max=MAX_BACKOFF_S)(state)
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            return min(max(backoff, exc.retry_after), MAX_BACKOFF_S * 6)
+        return backoff
+
+    @staticmethod
+    def _sleeper(stop: threading.Event) -> Callable[[float], None]:
+        # A backoff sleep that shutdown interrupts at once.
+        def sleep(seconds: float) -> None:
+            stop.wait(seconds)
+
+        return sleep
+
+    def run(self, stop: threading.Event, wake: threading.Event) -> None:
+        """Upload every `interval()` seconds (or when woken) until `stop` is set."""
+        while not stop.is_set():
+            wake.wait(self.interval())
+            wake.clear()
+            if stop.is_set():
+                return
+            try:
+                for attempt in Retrying(
+                    retry=retry_if_exception_type(TransientError),
+                    wait=self._wait,
+                    sleep=self._sleeper(stop),
+                    stop=lambda _state: stop.is_set(),
+                    reraise=True,
+                    before_sleep=lambda s: log.warning(
+                        "upload failed (%s), retrying", s.outcome.exception() if s.outcome else ""
+                    ),
+                ):
+                    with attempt:
+                        result = self.upload_once()
+                        if result.sent_batches:
+                            log.info("uploaded %s", result)
+            except TransientError:
+                return  # stopping: the final attempt is the caller's
+            except ReenrollRequired as exc:
+                log.error("%s", exc)
+                self.queue.note_error(str(exc))
+                self.queue.set_meta("needs_reenroll", "1")
+                self.stopped_for_reenroll = True
+                return
+            except Exception:
+                # Never let the thread die silently: log, and try again next round.
+                log.exception("unexpected error in the uploader")
+                self.queue.note_error("erreur interne de l'envoi (voir le journal)")
+
+
+def batch_spans(body: bytes) -> list[dict[str, Any]]:
+    """The spans of a sealed batch body (for tests and diagnostics)."""
+    spans: list[dict[str, Any]] = json.loads(body)["spans"]
+    return spans

@@ -1,0 +1,167 @@
+"""The `oxytrack-agent` commands as an installer and an employee use them."""
+
+from __future__ import annotations
+
+import json
+import os
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from oxytrack_agent import autostart
+from oxytrack_agent.cli import main
+from oxytrack_agent.config import Paths, load_config
+from oxytrack_agent.lock import SingleInstance
+from oxytrack_agent.policy import load_policy
+from oxytrack_agent.queue import Queue
+from oxytrack_agent.spans import Span
+
+from .conftest import KEY, TOKEN, FakeServer, Reply
+
+NOW_TZ = ZoneInfo("Europe/Paris")
+
+
+def enroll(server: FakeServer, *extra: str) -> int:
+    return main(["enroll", "--server", server.url, "--key", KEY, *extra])
+
+
+def test_silent_enrollment_saves_config_token_and_policy(
+    xdg: Paths, fake_server: FakeServer
+) -> None:
+    fake_server.policy = {**fake_server.policy, "version": "3", "exclude_apps": ["keepass"]}
+    assert enroll(fake_server, "--agency", "Nice", "--service", "Facturation") == 0
+    (body,) = fake_server.enrollments
+    assert (body["agency"], body["service"]) == ("Nice", "Facturation")
+    assert body["time_zone"] and body["hostname"] and body["username"]
+    config = load_config(xdg)
+    assert config.server == fake_server.url
+    assert str(xdg.config_file).startswith(os.environ["XDG_CONFIG_HOME"])
+    assert xdg.token_file.read_text() == TOKEN
+    assert xdg.token_file.stat().st_mode & 0o777 == 0o600
+    assert load_policy(xdg.policy_file).exclude_apps == ("keepass",)
+
+
+def test_a_conflict_prints_the_servers_message_as_is(
+    xdg: Paths, fake_server: FakeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message = (
+        "Cet utilisateur est déjà rattaché à Nice / RH : demandez un transfert au super-admin."
+    )
+    fake_server.enroll_replies = [Reply(409, {"code": "already_assigned", "message": message})]
+    assert enroll(fake_server, "--agency", "Fort-de-France", "--service", "RH") == 4
+    assert capsys.readouterr().err.strip() == message
+    assert not xdg.config_file.exists()
+    assert not xdg.token_file.exists()
+
+
+def test_without_a_display_enrollment_goes_on_without_the_dialog(
+    xdg: Paths, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    assert enroll(fake_server) == 0
+    assert "agency" not in fake_server.enrollments[0]
+
+
+def test_status_says_in_french_what_is_collected_and_what_waits(
+    xdg: Paths, fake_server: FakeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_server.policy = {
+        **fake_server.policy,
+        "input_counts": False,
+        "exclude_apps": ["keepass"],
+        "idle_threshold_s": 300,
+    }
+    enroll(fake_server, "--agency", "Nice", "--service", "RH")
+    capsys.readouterr()
+    queue = Queue(xdg.queue_file)
+    from datetime import datetime
+
+    t = datetime.now(tz=NOW_TZ).replace(hour=9, minute=0, second=0).timestamp()
+    queue.store(
+        [Span(t, t + 3900, "firefox", "x", True), Span(t + 3900, t + 4020, "firefox", "x", False)],
+        [],
+        NOW_TZ,
+    )
+    queue.note_error("réseau : ConnectionError")
+    queue.close()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "pas de comptage des touches ni des clics" in out
+    assert "inactif après 5 min sans clavier ni souris" in out
+    assert "applications privées (temps compté, nom et titre cachés) : keepass" in out
+    assert "firefox  1 h 05 min actif, 2 min inactif" in out
+    assert "En attente d'envoi : 2 période(s)" in out
+    assert "Dernier envoi réussi : jamais." in out
+    assert "Dernière erreur : réseau : ConnectionError" in out
+
+
+def test_status_before_enrollment_says_so(xdg: Paths, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status"]) == 0
+    assert "Agent non inscrit" in capsys.readouterr().out
+
+
+def test_a_second_run_is_refused_while_one_holds_the_lock(
+    xdg: Paths, fake_server: FakeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enroll(fake_server, "--agency", "Nice", "--service", "RH")
+    held = SingleInstance(xdg.lock_file)
+    try:
+        assert main(["run"]) == 3
+        assert "un agent tourne déjà" in capsys.readouterr().err
+    finally:
+        held.release()
+
+
+def test_a_wayland_session_records_nothing_and_status_says_why(
+    xdg: Paths,
+    fake_server: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    enroll(fake_server, "--agency", "Nice", "--service", "RH")
+    monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
+    assert main(["run"]) == 2
+    queue = Queue(xdg.queue_file)
+    assert queue.stats().waiting_spans == 0
+    queue.close()
+    capsys.readouterr()
+    main(["status"])
+    assert "Wayland sans X11" in capsys.readouterr().out
+
+
+def test_autostart_installs_an_xdg_entry_and_removes_it(xdg: Paths) -> None:
+    assert main(["install-autostart"]) == 0
+    entry = autostart.autostart_path()
+    assert entry is not None
+    assert str(entry).startswith(os.environ["XDG_CONFIG_HOME"])
+    text = entry.read_text()
+    assert "Exec=" in text and "-m oxytrack_agent run" in text
+    assert main(["uninstall-autostart"]) == 0
+    assert not entry.exists()
+
+
+def test_uninstall_uploads_what_is_left_then_removes_everything(
+    xdg: Paths, fake_server: FakeServer
+) -> None:
+    enroll(fake_server, "--agency", "Nice", "--service", "RH")
+    main(["install-autostart"])
+    queue = Queue(xdg.queue_file)
+    queue.store([Span(1_780_000_000, 1_780_000_060, "gedit", "notes", True, 4, 1)], [], NOW_TZ)
+    queue.close()
+    assert main(["uninstall"]) == 0
+    (batch,) = fake_server.batches
+    assert batch["spans"][0]["keys"] == 4
+    assert not xdg.config_dir.exists()
+    assert not xdg.data_dir.exists()
+    assert not autostart.installed()
+
+
+def test_the_other_autostart_formats() -> None:
+    command = ["C:\\Python\\python.exe", "-m", "oxytrack_agent", "run"]
+    assert autostart.windows_run_command(command) == "C:\\Python\\pythonw.exe -m oxytrack_agent run"
+    import plistlib
+
+    plist = plistlib.loads(autostart.launch_agent_plist(["/usr/bin/python3", "-m", "x"]))
+    assert plist["RunAtLoad"] is True
+    assert plist["ProgramArguments"] == ["/usr/bin/python3", "-m", "x"]
+    assert json.dumps(plist)  # plain types only

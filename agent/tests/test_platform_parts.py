@@ -1,0 +1,80 @@
+"""The pure parts of the Windows and macOS backends, and platform selection.
+
+The ctypes and pyobjc calls themselves cannot run here (see the docs for what
+has been run on a real system); what decides their results is tested here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from oxytrack_agent import platforms
+from oxytrack_agent.platforms import UnsupportedPlatform, wayland_without_x11
+from oxytrack_agent.platforms.macos import MacPlatform, front_window_title
+from oxytrack_agent.platforms.windows import (
+    UWP_HOST,
+    WindowsPlatform,
+    app_name,
+    idle_ms_from_ticks,
+    resolve_uwp_app,
+)
+from oxytrack_agent.platforms.x11 import decode_text_property
+
+
+def test_idle_survives_the_49_day_tick_wrap() -> None:
+    assert idle_ms_from_ticks(5_000, 2_000) == 3_000
+    # Last input just before the 32-bit wrap, now just after it.
+    assert idle_ms_from_ticks(1_000, 2**32 - 500) == 1_500
+    assert idle_ms_from_ticks((2**32 + 1_000) & 0xFFFFFFFF, 2**32 - 500) == 1_500
+
+
+def test_uwp_frames_resolve_to_the_hosted_app() -> None:
+    children = [(100, "ApplicationFrameHost.exe"), (200, "CalculatorApp.exe")]
+    assert resolve_uwp_app(100, children) == (200, "CalculatorApp.exe")
+    # The app is suspended or still starting: the host is all we know.
+    assert resolve_uwp_app(100, [(100, "ApplicationFrameHost.exe")]) == (100, UWP_HOST)
+    assert app_name("WINWORD.EXE") == "WINWORD"
+    assert app_name("firefox") == "firefox"
+
+
+def test_the_mac_title_is_the_front_normal_window_of_the_app() -> None:
+    windows = [
+        {"kCGWindowOwnerPID": 7, "kCGWindowLayer": 25, "kCGWindowName": "menu"},
+        {"kCGWindowOwnerPID": 9, "kCGWindowLayer": 0, "kCGWindowName": "other app"},
+        {"kCGWindowOwnerPID": 7, "kCGWindowLayer": 0, "kCGWindowName": "Rapport 2026.docx"},
+        {"kCGWindowOwnerPID": 7, "kCGWindowLayer": 0, "kCGWindowName": "behind"},
+    ]
+    assert front_window_title(windows, 7) == "Rapport 2026.docx"
+    # Without the Screen Recording permission macOS leaves the name out.
+    assert front_window_title([{"kCGWindowOwnerPID": 7, "kCGWindowLayer": 0}], 7) == ""
+
+
+def test_x11_titles_are_decoded_by_their_type() -> None:
+    assert decode_text_property("déjà".encode(), "UTF8_STRING") == "déjà"
+    assert decode_text_property("déjà".encode("latin-1"), "STRING") == "déjà"
+    # xterm's COMPOUND_TEXT: Latin-1 right half designation, then UTF-8 for emoji.
+    ct = b"\x1b-Ad\xe9j\xe0 " + b"\x1b%G" + "😀".encode() + b"\x1b%@"
+    assert decode_text_property(ct, "COMPOUND_TEXT") == "déjà 😀"
+
+
+def test_wayland_without_x11_is_detected() -> None:
+    assert wayland_without_x11({"XDG_SESSION_TYPE": "wayland", "DISPLAY": ":0"})
+    assert wayland_without_x11({"WAYLAND_DISPLAY": "wayland-0"})
+    assert not wayland_without_x11({"XDG_SESSION_TYPE": "x11", "DISPLAY": ":0"})
+
+
+def test_a_wayland_session_records_nothing_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
+    with pytest.raises(UnsupportedPlatform, match="Wayland"):
+        platforms.current_platform()
+    monkeypatch.setenv("XDG_SESSION_TYPE", "x11")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    with pytest.raises(UnsupportedPlatform, match="DISPLAY"):
+        platforms.current_platform()
+
+
+def test_foreign_backends_refuse_to_start_instead_of_guessing() -> None:
+    with pytest.raises(RuntimeError):
+        WindowsPlatform()
+    with pytest.raises(RuntimeError):
+        MacPlatform()

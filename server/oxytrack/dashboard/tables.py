@@ -1,0 +1,200 @@
+"""Server-side tables (django-tables2) shared by every list page.
+
+Each table is rendered by `oxytrack/table.html`: sortable headers, page
+numbers with Précédent/Suivant, a 10/25/50/100 page size and the
+"Affichage de 11 à 20 sur N éléments" line. The live filter box sits above
+it and reloads only the table through htmx.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import django_tables2 as tables
+from django.conf import settings
+from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from oxytrack.dashboard.formatting import format_duration
+
+PAGE_SIZES = (10, 25, 50, 100)
+DEFAULT_PAGE_SIZE = 25
+# Longest filter text accepted; longer is cut (a LIKE on a huge pattern is wasted work).
+MAX_FILTER_CHARS = 100
+
+
+class BaseTable(tables.Table):
+    """Common options: our template, our parameter names, our empty text."""
+
+    # The id of the element htmx replaces; set per table so two tables on a
+    # page never answer each other's requests.
+    dom_id = "table"
+    # A CSS selector of other inputs every table request carries (a search form).
+    include = ""
+    # Hidden inputs every table request carries (the detail page's date range).
+    hidden: dict[str, str] = {}
+
+    class Meta:
+        template_name = "oxytrack/table.html"
+        attrs = {"class": "data"}
+        order_by_field = "sort"
+        page_field = "page"
+        per_page_field = "per_page"
+        empty_text = ""
+
+
+def filter_text(request: HttpRequest) -> str:
+    """The live filter's text (`q`), stripped and bounded."""
+    return request.GET.get("q", "").strip()[:MAX_FILTER_CHARS]
+
+
+def configure(request: HttpRequest, table: Any, *, url: str) -> Any:
+    """Apply the request's sort, page size (one of PAGE_SIZES) and page to `table`.
+
+    Unlike django-tables2's RequestConfig, a page size outside the offered
+    values falls back to the default instead of fetching any number of rows.
+    """
+    table.request = request
+    table.url = url
+    table.filter_text = filter_text(request)
+    # The hidden `sort` input sends "a,-b" (or nothing): split and drop blanks.
+    sort = [key for value in request.GET.getlist("sort") for key in value.split(",") if key]
+    if sort:
+        table.order_by = sort
+    try:
+        per_page = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        per_page = DEFAULT_PAGE_SIZE
+    if per_page not in PAGE_SIZES:
+        per_page = DEFAULT_PAGE_SIZE
+    table.page_sizes = PAGE_SIZES
+    table.per_page = per_page
+    try:
+        table.paginate(per_page=per_page, page=request.GET.get("page", 1))
+    except PageNotAnInteger:
+        table.paginate(per_page=per_page, page=1)
+    except EmptyPage:
+        table.paginate(per_page=per_page, page=table.paginator.num_pages)
+    return table
+
+
+def wants_table_only(request: HttpRequest, table: Any) -> bool:
+    """True for the htmx requests that replace just this table's body."""
+    htmx = getattr(request, "htmx", None)
+    return htmx is not None and bool(htmx) and htmx.target == f"{table.dom_id}-body"
+
+
+# --- The tables of the dashboard -----------------------------------------------------
+
+
+class EmployeeTable(BaseTable):
+    """Home and search: one row per employee."""
+
+    dom_id = "employees"
+
+    name = tables.Column(
+        verbose_name=gettext_lazy("Nom"),
+        accessor="display_name",
+        order_by=("display_name", "username"),
+    )
+    machines = tables.Column(
+        verbose_name=gettext_lazy("Machine(s)"),
+        accessor="first_hostname",
+        order_by=("first_hostname",),
+    )
+    last_ip = tables.Column(verbose_name=gettext_lazy("Dernière IP"), accessor="last_ip")
+    agency = tables.Column(verbose_name=gettext_lazy("Agence"), accessor="agency__name")
+    service = tables.Column(verbose_name=gettext_lazy("Service"), accessor="service__name")
+    last_seen = tables.Column(
+        verbose_name=gettext_lazy("Vu pour la dernière fois"), accessor="last_seen"
+    )
+    today_active = tables.Column(
+        verbose_name=gettext_lazy("Actif aujourd'hui"), accessor="today_active"
+    )
+    today_screen = tables.Column(
+        verbose_name=gettext_lazy("Écran aujourd'hui"), accessor="today_screen"
+    )
+
+    class Meta(BaseTable.Meta):
+        pass
+
+    def __init__(self, *args: Any, silent_before: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.silent_before = silent_before
+
+    def render_name(self, record: Any) -> SafeString:
+        url = reverse("dashboard:employee", args=[record.public_id])
+        return format_html(
+            '<a href="{}">{}</a><br><small class="muted">{}</small>', url, str(record), record.login
+        )
+
+    def render_machines(self, record: Any) -> SafeString:
+        return format_html_join(
+            ", ", "{}", ((d.hostname,) for d in record.devices.all())
+        ) or SafeString("—")
+
+    def render_last_seen(self, value: datetime | None, record: Any) -> SafeString:
+        if value is None:
+            return format_html('<span class="badge warn">{}</span>', _("jamais"))
+        when = date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+        if value < self.silent_before:
+            return format_html(
+                '{}<br><span class="badge warn" title="{}">{}</span>',
+                when,
+                _("Agent silencieux depuis plus de %(hours)d heures")
+                % {"hours": settings.OXYTRACK_SILENT_AFTER_HOURS},
+                _("silencieux > %(hours)d h") % {"hours": settings.OXYTRACK_SILENT_AFTER_HOURS},
+            )
+        return format_html("{}", when)
+
+    def render_today_active(self, value: int) -> str:
+        return format_duration(value)
+
+    def render_today_screen(self, value: int) -> str:
+        return format_duration(value)
+
+
+class TitleTable(BaseTable):
+    """Detail page: one row per (app, title) over the chosen range."""
+
+    dom_id = "titles"
+
+    app = tables.Column(verbose_name=gettext_lazy("Application"), accessor="window__app")
+    title = tables.Column(verbose_name=gettext_lazy("Titre"), accessor="window__title")
+    first_opened = tables.Column(
+        verbose_name=gettext_lazy("Première ouverture"), accessor="first_opened"
+    )
+    active = tables.Column(verbose_name=gettext_lazy("Temps actif"), accessor="active")
+    idle = tables.Column(verbose_name=gettext_lazy("Inactif"), accessor="idle")
+    share = tables.Column(
+        verbose_name=gettext_lazy("Part"), accessor="active", order_by=("active",)
+    )
+
+    class Meta(BaseTable.Meta):
+        pass
+
+    def __init__(self, *args: Any, total_active_ms: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.total_active_ms = total_active_ms
+
+    def render_first_opened(self, value: datetime) -> str:
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+    def render_active(self, value: int) -> str:
+        return format_duration(value)
+
+    def render_idle(self, value: int) -> str:
+        return format_duration(value)
+
+    def render_share(self, value: int) -> str:
+        if not self.total_active_ms:
+            return "0.0 %"
+        return f"{100 * value / self.total_active_ms:.1f} %"

@@ -1,0 +1,93 @@
+"""Checks generated from the URL conf: every web page asks for a login, and
+refuses the HTTP methods it does not serve."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from oxytrack.accounts.models import User
+from oxytrack.conftest import Org
+
+# Reachable without a session: the login page itself, the language switch
+# (also used on the login page) and the agent API (token-authenticated).
+PUBLIC = {"login", "set_language"}
+PUBLIC_PREFIXES = ("api/",)
+
+# Views that take only GET, only POST, or both; anything not listed is GET only.
+POST_ONLY = {"org:agency_delete", "org:service_delete", "logout"}
+GET_AND_POST = {
+    "org:employee_create",
+    "org:employee_transfer",
+    "org:employee_delete",
+    "org:settings",
+    "org:enrollment_key",
+    "accounts:admin_create",
+    "accounts:admin_delete",
+    "policy:edit_global",
+    "policy:edit_agency",
+    "policy:edit_service",
+}
+
+
+def _named_urls() -> Iterator[tuple[str, str, list[str]]]:
+    """(name, route, argument names) of every named page outside the agent API."""
+
+    def walk(
+        patterns: list[URLPattern | URLResolver], ns: str, prefix: str
+    ) -> Iterator[tuple[str, str, list[str]]]:
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if route.startswith(PUBLIC_PREFIXES):
+                continue
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, f"{ns}{p.namespace}:" if p.namespace else ns, route)
+            elif p.name:
+                yield f"{ns}{p.name}", route, list(p.pattern.regex.groupindex)
+
+    yield from walk(get_resolver().url_patterns, "", "")
+
+
+URLS = sorted({(name, tuple(args)) for name, _route, args in _named_urls()})
+
+
+def _url(name: str, args: tuple[str, ...], org: Org, user: User) -> str:
+    values = {
+        "public_id": org.employees["nice_facturation"].public_id,
+        "pk": {"accounts": user.pk}.get(name.split(":")[0], org.marseille.pk),
+    }
+    return reverse(name, kwargs={a: values.get(a, uuid.uuid4()) for a in args})
+
+
+@pytest.mark.parametrize(("name", "args"), URLS)
+def test_every_page_but_login_needs_a_session(
+    client: Client, org: Org, alice: User, name: str, args: tuple[str, ...]
+) -> None:
+    if name in PUBLIC:
+        return
+    url = _url(name, args, org, alice)
+    method = "post" if name in POST_ONLY else "get"
+    response = getattr(client, method)(url)
+    assert response.status_code == 302, url
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(("name", "args"), URLS)
+def test_every_page_refuses_other_methods(
+    client: Client, org: Org, superadmin: User, alice: User, name: str, args: tuple[str, ...]
+) -> None:
+    if name in PUBLIC or name == "logout":
+        return
+    client.force_login(superadmin)
+    url = _url(name, args, org, alice)
+    refused = ["put", "delete", "patch"]
+    if name in POST_ONLY:
+        refused.append("get")
+    elif name not in GET_AND_POST:
+        refused.append("post")
+    for method in refused:
+        assert getattr(client, method)(url).status_code == 405, (method, url)

@@ -1,0 +1,137 @@
+"""Payloads of the agent API (DESIGN.md, wire protocol), as pydantic models.
+
+These models are the published OpenAPI schema: the agent's contract test
+reads it, so every change here is a change of the wire protocol.
+
+Limits that have their own error code (span count, future, too long, too
+old) are checked by the view, not here, so an agent learns *which* rule it
+broke; the schema only fixes types and field lengths.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
+
+# C0 and C1 control characters, and lone surrogates (which JSON escapes can
+# carry but no database encoding accepts).
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+# PositiveIntegerField is a 32-bit integer on PostgreSQL.
+MAX_COUNT = 2**31 - 1
+
+
+def _no_control_characters(value: str) -> str:
+    if CONTROL_CHARACTERS.search(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+# An identity field (user name, host name…): control characters are refused.
+Name = Annotated[str, AfterValidator(_no_control_characters)]
+
+
+def _ip_address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("not an IPv4 or IPv6 address") from None
+
+
+IpAddress = Annotated[
+    str,
+    AfterValidator(_ip_address),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}]}
+    ),
+]
+# At most 32 addresses: a PC has a handful of interfaces, not hundreds.
+IpList = Annotated[list[IpAddress], Field(max_length=32)]
+
+
+class _In(BaseModel):
+    # Unknown keys are ignored so a newer agent can talk to an older server.
+    # Strict: JSON types as declared ("1" is not a number, 0 not an address).
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+class SpanIn(_In):
+    """One stretch of time on one focused window."""
+
+    start: AwareDatetime = Field(description="ISO 8601 with a UTC offset; naive is refused")
+    duration_s: float = Field(ge=0, allow_inf_nan=False, description="seconds, at most 24 h")
+    app: str = Field(max_length=255, description="control characters are removed")
+    title: str = Field(
+        description="control characters are removed and the rest cut at 1,024 characters"
+    )
+    active: bool
+    keys: int = Field(ge=0, le=MAX_COUNT)
+    clicks: int = Field(ge=0, le=MAX_COUNT)
+
+
+class BatchIn(_In):
+    """A batch of spans, named by a UUID the agent chose and keeps across retries."""
+
+    batch_id: UUID
+    sent_at: AwareDatetime
+    time_zone: Name | None = Field(default=None, max_length=64, description="IANA name")
+    local_ips: IpList | None = None
+    spans: list[SpanIn] = Field(description="at most 5,000 (OXYTRACK_MAX_BATCH_SPANS)")
+
+
+class BatchOut(BaseModel):
+    accepted: int = Field(description="spans stored for this batch (now or at its first upload)")
+    duplicate: bool = Field(description="true when this batch id was already stored")
+    policy_version: str = Field(description="refetch GET policy when it differs")
+
+
+class EnrollIn(_In):
+    """The install dialog's answers and the machine's identity."""
+
+    username: Name = Field(min_length=1, max_length=150)
+    domain: Name = Field(default="", max_length=150)
+    hostname: Name = Field(min_length=1, max_length=255)
+    os: Name = Field(default="", max_length=100)
+    agent_version: Name = Field(default="", max_length=50)
+    time_zone: Name = Field(max_length=64, description="IANA name, e.g. Europe/Paris")
+    local_ips: IpList = Field(default_factory=list)
+    agency: Name | None = Field(default=None, max_length=100)
+    service: Name | None = Field(default=None, max_length=100)
+
+
+class PolicyOut(BaseModel):
+    version: str
+    sample_interval_s: int
+    upload_interval_s: int
+    idle_threshold_s: int
+    titles: Literal["full", "app_only"]
+    redact: list[str]
+    exclude_apps: list[str]
+    input_counts: bool
+
+
+class EnrollOut(BaseModel):
+    device_id: UUID
+    device_token: str = Field(description="shown once; send it as `Authorization: Bearer`")
+    policy: PolicyOut
+
+
+class ChoicesOut(BaseModel):
+    agencies: list[str]
+    services: list[str]
+
+
+class ErrorOut(BaseModel):
+    code: str = Field(description="stable, machine-readable (see docs/api.md)")
+    message: str = Field(description="for people: French first, then English where useful")

@@ -1,0 +1,159 @@
+"""A real OxyTrack server in a subprocess (gunicorn), for concurrency tests and the benchmark.
+
+It runs on its own database, never the test database: a SQLite file in a
+temporary directory, or a PostgreSQL URL given by the caller.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+
+
+@dataclass
+class LiveServer:
+    port: int
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: list[str] = field(default_factory=list)
+
+    def manage(self, *args: str) -> str:
+        """Run `oxytrack <args>` against this server's database; its stdout."""
+        done = subprocess.run(
+            [sys.executable, "-m", "oxytrack.manage", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return done.stdout.strip()
+
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+
+def request(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], Any]:
+    """One call on a keep-alive connection: status, headers, decoded JSON (or text)."""
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    raw = response.read()
+    try:
+        payload: Any = json.loads(raw)
+    except ValueError:
+        payload = raw.decode("utf-8", "replace")
+    return response.status, dict(response.getheaders()), payload
+
+
+@contextmanager
+def live_server(
+    var_dir: Path,
+    *,
+    database_url: str | None = None,
+    workers: int = 2,
+    threads: int = 4,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[LiveServer]:
+    """Migrate a fresh database and serve it with gunicorn on a free port; stop on exit."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "oxytrack.settings",
+            "OXYTRACK_VAR_DIR": str(var_dir),
+            "OXYTRACK_LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
+        }
+    )
+    if database_url:
+        env["DATABASE_URL"] = database_url
+        env.setdefault("SECRET_KEY", "x" * 64)
+    subprocess.run(
+        [sys.executable, "-m", "oxytrack.manage", "migrate", "--noinput", "-v0"],
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    process = subprocess.Popen(
+        [
+            str(gunicorn),
+            "oxytrack.wsgi",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--log-level",
+            "info",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    log: list[str] = []
+    port_found = threading.Event()
+    ports: list[int] = []
+
+    def drain() -> None:
+        # Keep reading stderr so the server never blocks on a full pipe.
+        assert process.stderr is not None
+        for raw in process.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            log.append(line)
+            match = _LISTENING.search(line)
+            if match and not ports:
+                ports.append(int(match.group(1)))
+                port_found.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        if not port_found.wait(30):
+            raise RuntimeError("gunicorn did not start:\n" + "\n".join(log))
+        server = LiveServer(ports[0], env, process, log)
+        _wait_ready(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+
+
+def _wait_ready(server: LiveServer) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            conn = server.connection()
+            status, _, _ = request(conn, "GET", "/api/agent/v1/openapi.json")
+            conn.close()
+            if status == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("server not ready:\n" + "\n".join(server.log))
+        time.sleep(0.1)

@@ -1,0 +1,16 @@
+// OxyTrack pages: behaviour shared by every page. No inline script anywhere (strict CSP).
+"use strict";
+
+// A request that comes back from the login page means the session ended
+// (15 minutes idle): go there for real instead of drawing the login form
+// inside a table.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var xhr = event.detail.xhr;
+  if (xhr && xhr.responseURL) {
+    var path = new URL(xhr.responseURL).pathname;
+    if (path.indexOf("/login/") === 0) {
+      event.detail.shouldSwap = false;
+      window.location.href = xhr.responseURL;
+    }
+  }
+});

@@ -1,0 +1,174 @@
+// Charts of the employee detail page, drawn with plotly.js from the JSON the
+// server puts in <script type="application/json" id="chart-data"> (json_script).
+//
+// Titles come from whoever sits at the monitored PC: every string handed to
+// plotly goes through `plain()`, because plotly reads a subset of HTML in
+// labels, legends and hover texts. Escaping <, > and & makes them text.
+"use strict";
+
+(function () {
+  var PALETTE = ["#1f5fbf", "#e8743b", "#19a979", "#945ecf", "#ed4a7b", "#13a4b4",
+    "#bf399e", "#6c8893", "#ee6868", "#2f6497", "#a1887f", "#d4a017"];
+  var OTHER_COLOUR = "#b8c0cc";
+  var IDLE_COLOUR = "#d5d9e0";
+  // No mode bar: its styles are among those the CSP keeps plotly from injecting.
+  var CONFIG = { displaylogo: false, responsive: true, displayModeBar: false };
+  var MAX_LABEL = 60;
+
+  function plain(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  function shorten(text) {
+    var chars = Array.from(String(text));  // never cut an emoji in half
+    return chars.length > MAX_LABEL ? chars.slice(0, MAX_LABEL - 1).join("") + "…" : chars.join("");
+  }
+
+  function hours(ms) { return Math.round(ms / 36000) / 100; }
+
+  function readData(root) {
+    var node = root.querySelector ? root.querySelector("#chart-data") : null;
+    node = node || document.getElementById("chart-data");
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  // Pie labels must be unique (plotly merges equal labels): number repeats.
+  function uniqueLabels(rows) {
+    var seen = {};
+    return rows.map(function (row) {
+      var label = plain(shorten(row[0]));
+      if (seen[label]) { seen[label] += 1; label = label + " (" + seen[label] + ")"; }
+      else { seen[label] = 1; }
+      return label;
+    });
+  }
+
+  function drawPie(data, mode) {
+    var el = document.getElementById("pie-chart");
+    if (!el) { return; }
+    var rows = data[mode] || [];
+    if (!rows.length) { empty(el, data.labels.empty); return; }
+    var hasOther = rows.length > 7;
+    var colours = rows.map(function (_, i) {
+      return hasOther && i === rows.length - 1 ? OTHER_COLOUR : PALETTE[i % PALETTE.length];
+    });
+    var trace = {
+      type: "pie", hole: 0.35, sort: false,
+      labels: uniqueLabels(rows),
+      values: rows.map(function (r) { return r[1]; }),
+      customdata: rows.map(function (r) { return plain(Array.from(String(r[0])).slice(0, 300).join("")); }),
+      marker: { colors: colours },
+      pull: rows.map(function () { return 0; }),
+      textinfo: "percent",
+      hovertemplate: "%{customdata}<br>%{percent}<extra></extra>",
+    };
+    var layout = { margin: { t: 10, b: 10, l: 10, r: 10 }, height: 340,
+      legend: { orientation: "v", font: { size: 11 } } };
+    el.dataset.mode = mode;
+    Plotly.react(el, [trace], layout, CONFIG).then(function () {
+      if (el.dataset.clickBound) { return; }
+      el.dataset.clickBound = "1";
+      // Clicking a slice pulls it out (a second click puts it back).
+      el.on("plotly_click", function (event) {
+        var point = event.points[0];
+        var pull = el.data[0].pull.slice();
+        pull[point.pointNumber] = pull[point.pointNumber] ? 0 : 0.12;
+        Plotly.restyle(el, { pull: [pull] });
+      });
+    });
+  }
+
+  function drawDays(data) {
+    var el = document.getElementById("days-chart");
+    if (!el) { return; }
+    var days = data.days.map(function (d) { return d[0]; });
+    var traces = [
+      { type: "bar", name: plain(data.labels.active), x: days,
+        y: data.days.map(function (d) { return hours(d[1]); }), marker: { color: PALETTE[0] },
+        hovertemplate: "%{x}<br>%{y} h<extra>" + plain(data.labels.active) + "</extra>" },
+      { type: "bar", name: plain(data.labels.idle), x: days,
+        y: data.days.map(function (d) { return hours(d[2]); }), marker: { color: IDLE_COLOUR },
+        hovertemplate: "%{x}<br>%{y} h<extra>" + plain(data.labels.idle) + "</extra>" },
+    ];
+    var layout = { barmode: "stack", height: 340, margin: { t: 10, b: 40, l: 50, r: 10 },
+      yaxis: { title: { text: plain(data.labels.hours) } }, xaxis: { type: "date" },
+      legend: { orientation: "h" } };
+    Plotly.react(el, traces, layout, CONFIG);
+  }
+
+  function drawTimeline(data) {
+    var el = document.getElementById("timeline-chart");
+    if (!el) { return; }
+    var spans = data.timeline;
+    if (!spans.length) { empty(el, data.labels.empty_day); return; }
+    // One trace per app (its own colour, its legend entry), idle spans in one grey trace.
+    var byApp = {}, order = [];
+    var idle = { type: "bar", orientation: "h", name: plain(data.labels.idle), base: [], x: [],
+      y: [], customdata: [], marker: { color: IDLE_COLOUR },
+      hovertemplate: "%{customdata}<extra></extra>" };
+    spans.forEach(function (s) {
+      var start = s[0], end = s[1], app = s[2], title = s[3], active = s[4];
+      var ms = new Date(end.replace(" ", "T")) - new Date(start.replace(" ", "T"));
+      var hover = plain(shorten(app)) + "<br>" + plain(shorten(title)) + "<br>" +
+        start.slice(11, 19) + " – " + end.slice(11, 19) +
+        (active ? "" : " (" + plain(data.labels.idle_span) + ")");
+      var row = plain(shorten(app));
+      var trace = idle;
+      if (active) {
+        if (!byApp[app]) {
+          byApp[app] = { type: "bar", orientation: "h", name: row, base: [], x: [], y: [],
+            customdata: [], marker: { color: PALETTE[order.length % PALETTE.length] },
+            hovertemplate: "%{customdata}<extra></extra>" };
+          order.push(app);
+        }
+        trace = byApp[app];
+      }
+      trace.base.push(start); trace.x.push(ms); trace.y.push(row); trace.customdata.push(hover);
+    });
+    var traces = order.map(function (a) { return byApp[a]; });
+    if (idle.x.length) { traces.push(idle); }
+    var layout = { barmode: "overlay", height: Math.max(220, 60 + 28 * order.length),
+      margin: { t: 10, b: 40, l: 160, r: 10 }, xaxis: { type: "date" },
+      yaxis: { automargin: true, type: "category" }, showlegend: true,
+      legend: { orientation: "h" } };
+    Plotly.react(el, traces, layout, CONFIG);
+  }
+
+  function empty(el, message) {
+    if (window.Plotly) { Plotly.purge(el); }
+    el.textContent = message;
+    el.classList.add("chart-empty");
+  }
+
+  function drawAll(root) {
+    if (!window.Plotly) { return; }
+    var data = readData(root || document);
+    if (!data) { return; }
+    var pie = document.getElementById("pie-chart");
+    drawPie(data, pie ? pie.dataset.mode || "titles" : "titles");
+    drawDays(data);
+    drawTimeline(data);
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-pie-mode]");
+    if (!button) { return; }
+    var data = readData(document);
+    if (!data) { return; }
+    document.querySelectorAll("[data-pie-mode]").forEach(function (b) {
+      var on = b === button;
+      b.classList.toggle("active", on);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    drawPie(data, button.dataset.pieMode);
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target && event.detail.target.id === "activity") { drawAll(event.detail.target); }
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
+  } else {
+    drawAll(document);
+  }
+})();
