@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -34,6 +35,8 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser):
     """A manager: logs in by email; role admin (scoped) or superadmin."""
 
+    # In URLs instead of the row number (DESIGN.md: URLs carry UUIDs).
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(_("adresse e-mail"), unique=True)
     display_name = models.CharField(_("nom"), max_length=150, blank=True)
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices, default=Role.ADMIN)

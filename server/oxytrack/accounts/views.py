@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import django_tables2 as tables
@@ -54,7 +55,7 @@ class AdminTable(BaseTable):
             return SafeString("")
         return format_html(
             '<a class="button small" href="{}">{}</a>',
-            reverse("accounts:admin_delete", args=[record.pk]),
+            reverse("accounts:admin_delete", args=[record.public_id]),
             _("Supprimer"),
         )
 
@@ -96,9 +97,9 @@ def admin_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @superadmin_required
-def admin_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def admin_delete(request: HttpRequest, admin_id: uuid.UUID) -> HttpResponse:
     """GET: confirmation. POST: delete. The super-administrator and oneself: 403."""
-    target = get_object_or_404(User, pk=pk)
+    target = get_object_or_404(User, public_id=admin_id)
     if target.role == Role.SUPERADMIN or target.pk == request.user.pk:
         raise PermissionDenied
     if request.method == "POST":

@@ -58,7 +58,8 @@ URLS = sorted({(name, tuple(args)) for name, _route, args in _named_urls()})
 def _url(name: str, args: tuple[str, ...], org: Org, user: User) -> str:
     values = {
         "public_id": org.employees["nice_facturation"].public_id,
-        "pk": {"accounts": user.pk}.get(name.split(":")[0], org.marseille.pk),
+        "admin_id": user.public_id,
+        "pk": org.marseille.pk,
     }
     return reverse(name, kwargs={a: values.get(a, uuid.uuid4()) for a in args})
 

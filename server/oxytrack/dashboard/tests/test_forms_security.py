@@ -25,7 +25,7 @@ def _posts(org: Org, alice: User) -> list[tuple[str, dict[str, object]]]:
         (reverse("org:agency_delete", args=[org.marseille.pk]), {}),
         (reverse("org:enrollment_key"), {}),
         (reverse("accounts:admin_create"), {"email": "csrf@example.com"}),
-        (reverse("accounts:admin_delete", args=[alice.pk]), {}),
+        (reverse("accounts:admin_delete", args=[alice.public_id]), {}),
         (reverse("policy:edit_global"), {"idle_threshold_s": 60}),
         (reverse("logout"), {}),
     ]

@@ -195,9 +195,12 @@ def test_delete_an_admin_but_never_the_superadmin(
     client: Client, superadmin: User, alice: User
 ) -> None:
     client.force_login(superadmin)
-    assert client.post(reverse("accounts:admin_delete", args=[superadmin.pk])).status_code == 403
-    assert client.get(reverse("accounts:admin_delete", args=[alice.pk])).status_code == 200
-    assert client.post(reverse("accounts:admin_delete", args=[alice.pk])).status_code == 302
+    assert (
+        client.post(reverse("accounts:admin_delete", args=[superadmin.public_id])).status_code
+        == 403
+    )
+    assert client.get(reverse("accounts:admin_delete", args=[alice.public_id])).status_code == 200
+    assert client.post(reverse("accounts:admin_delete", args=[alice.public_id])).status_code == 302
     assert not User.objects.filter(pk=alice.pk).exists()
     assert Entry.objects.filter(
         action=Action.DELETE_ADMIN, target_label="alice@example.com"
