@@ -144,7 +144,13 @@ def test_the_detail_page_follows_the_range_and_keeps_hostile_titles_as_text(
 
     # A shortcut: today.
     page.click(".shortcuts a:text('Aujourd\\'hui')")
-    web.until(f"location.search.includes('start={timezone.localdate().isoformat()}')")
+    today = timezone.localdate().isoformat()
+    web.until(f"location.search.includes('start={today}')")
+    # Wait for the swap to finish: a fill before it would be lost with the old form.
+    web.until(
+        f"document.querySelector('input[name=start]').value === '{today}'"
+        " && !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
+    )
     assert page.evaluate("window.__sameDocument") is True
 
     # The end before the start: a clear message.
