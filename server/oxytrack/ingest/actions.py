@@ -133,21 +133,6 @@ def _refuse_span(index: int, span: SpanIn, now: datetime) -> None:
         )
 
 
-def _add(
-    sums: Sums, active: bool, ms: int, keys: int, clicks: int, start: datetime, end: datetime
-) -> None:
-    if active:
-        sums.active_ms += ms
-    else:
-        sums.idle_ms += ms
-    sums.keys += keys
-    sums.clicks += clicks
-    if start < sums.first_start:  # type: ignore[operator]
-        sums.first_start = start
-    if end > sums.last_end:  # type: ignore[operator]
-        sums.last_end = end
-
-
 def to_millisecond(moment: datetime) -> datetime:
     """`moment` rounded to the nearest millisecond: starts live on the durations' grid."""
     extra = moment.microsecond % 1000
@@ -279,11 +264,11 @@ def prepare(
         per_window = usage.get((piece_day, pair))
         if per_window is None:
             per_window = usage[(piece_day, pair)] = Sums(first_start=start, last_end=end)
-        _add(per_window, active, ms, keys, clicks, start, end)
+        per_window.add_piece(active, ms, keys, clicks, start, end)
         per_day = totals.get(piece_day)
         if per_day is None:
             per_day = totals[piece_day] = Sums(first_start=start, last_end=end)
-        _add(per_day, active, ms, keys, clicks, start, end)
+        per_day.add_piece(active, ms, keys, clicks, start, end)
 
     # The local day being filled and the UTC instant it ends: most spans of
     # a batch fall in the same day, so this spares a conversion each.
