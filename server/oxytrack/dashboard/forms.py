@@ -76,6 +76,12 @@ class RangeForm(forms.Form):
         return data
 
 
+class TeamRangeForm(RangeForm):
+    """The team overview's range: no timeline, so no day."""
+
+    day = None  # type: ignore[assignment]
+
+
 def shortcuts(today: date) -> list[tuple[str, date, date]]:
     """The range shortcuts: today, this week (from Monday), last 7 days, this month."""
     return [

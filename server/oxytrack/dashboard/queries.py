@@ -1,4 +1,4 @@
-"""Reads for the dashboard pages: the employee list and one employee's activity.
+"""Reads for the dashboard pages: the employee list, the team overview and one employee's activity.
 
 The employee list is a queryset (django-tables2 sorts and pages it in SQL, so
 100,000 rows cost one COUNT and one LIMIT query); everything else returns
@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
+    Count,
     Exists,
     F,
     IntegerField,
@@ -283,3 +284,88 @@ def timeline(employee: Employee, day: date) -> list[TimelineSpan]:
     return [
         TimelineSpan(s.start, s.duration_ms, s.window.app, s.window.title, s.active) for s in spans
     ]
+
+
+# --- Team overview -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """One (agency, service) group of visible employees over a date range.
+
+    `agency_id`/`service_id` are None for employees without one (shown "—").
+    `worked_days` counts (employee, day) pairs with active time: the average
+    is per active employee per worked day.
+    """
+
+    agency_id: int | None
+    agency: str
+    service_id: int | None
+    service: str
+    employees: int
+    active_employees: int
+    active_ms: int
+    screen_ms: int
+    worked_days: int
+    last_seen: datetime | None
+
+    @property
+    def average_ms(self) -> int:
+        """Active time per active employee per worked day (0 with no worked day)."""
+        return self.active_ms // self.worked_days if self.worked_days else 0
+
+
+def team_rows(user: User, start: date, end: date, *, text: str = "") -> list[TeamRow]:
+    """The (agency, service) groups with employees `user` may see, with their range totals.
+
+    Two queries whatever the number of groups: the employees grouped (count,
+    last device contact) and ONE aggregate of DailyTotal grouped the same way.
+    `text` keeps the groups whose agency or service name contains it.
+    """
+    visible = Employee.objects.visible_to(user)
+    groups = (
+        visible.values("agency", "agency__name", "service", "service__name")
+        .annotate(
+            # distinct: the devices join repeats an employee once per machine.
+            n=Count("pk", distinct=True),
+            last_seen=Max("devices__last_seen_at"),
+        )
+        .order_by()
+    )
+    worked = Q(active_ms__gt=0)
+    totals = {
+        (t["employee__agency"], t["employee__service"]): t
+        for t in DailyTotal.objects.filter(employee__in=visible, day__range=(start, end))
+        .values("employee__agency", "employee__service")
+        .annotate(
+            active=Sum("active_ms"),
+            idle=Sum("idle_ms"),
+            active_employees=Count("employee", distinct=True, filter=worked),
+            worked_days=Count("pk", filter=worked),
+        )
+        .order_by()
+    }
+    needle = text.casefold()
+    rows = []
+    for g in groups:
+        agency, service = g["agency__name"] or "—", g["service__name"] or "—"
+        if needle and needle not in agency.casefold() and needle not in service.casefold():
+            continue
+        t = totals.get((g["agency"], g["service"]), {})
+        active, idle = int(t.get("active") or 0), int(t.get("idle") or 0)
+        rows.append(
+            TeamRow(
+                agency_id=g["agency"],
+                agency=agency,
+                service_id=g["service"],
+                service=service,
+                employees=g["n"],
+                active_employees=int(t.get("active_employees") or 0),
+                active_ms=active,
+                screen_ms=active + idle,
+                worked_days=int(t.get("worked_days") or 0),
+                last_seen=g["last_seen"],
+            )
+        )
+    rows.sort(key=lambda r: (r.agency.casefold(), r.service.casefold()))
+    return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.conf import settings
@@ -198,3 +199,50 @@ class TitleTable(BaseTable):
         if not self.total_active_ms:
             return "0.0 %"
         return f"{100 * value / self.total_active_ms:.1f} %"
+
+
+class TeamTable(BaseTable):
+    """Team overview: one row per (agency, service) group over the chosen range.
+
+    Fed a short list (one row per group), so django-tables2 sorts it in Python.
+    """
+
+    dom_id = "team"
+
+    agency = tables.Column(verbose_name=gettext_lazy("Agence"), order_by=("agency", "service"))
+    service = tables.Column(verbose_name=gettext_lazy("Service"), order_by=("service", "agency"))
+    employees = tables.Column(verbose_name=gettext_lazy("Utilisateurs"))
+    active_employees = tables.Column(verbose_name=gettext_lazy("Actifs sur la période"))
+    active_ms = tables.Column(verbose_name=gettext_lazy("Temps actif"))
+    screen_ms = tables.Column(verbose_name=gettext_lazy("Temps d'écran"))
+    average_ms = tables.Column(verbose_name=gettext_lazy("Actif moyen par personne et par jour"))
+    last_seen = tables.Column(verbose_name=gettext_lazy("Vu pour la dernière fois"))
+
+    class Meta(BaseTable.Meta):
+        pass
+
+    @staticmethod
+    def _search_link(value: str, record: Any) -> SafeString:
+        # Search filters on a real agency and service; "—" cannot be asked for there.
+        if record.agency_id is None or record.service_id is None:
+            return format_html("{}", value)
+        query = urlencode({"agency": record.agency_id, "service": record.service_id})
+        return format_html('<a href="{}?{}">{}</a>', reverse("dashboard:search"), query, value)
+
+    def render_agency(self, value: str, record: Any) -> SafeString:
+        return self._search_link(value, record)
+
+    def render_service(self, value: str, record: Any) -> SafeString:
+        return self._search_link(value, record)
+
+    def render_active_ms(self, value: int) -> str:
+        return format_duration(value)
+
+    def render_screen_ms(self, value: int) -> str:
+        return format_duration(value)
+
+    def render_average_ms(self, value: int) -> str:
+        return format_duration(value)
+
+    def render_last_seen(self, value: datetime) -> str:
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")

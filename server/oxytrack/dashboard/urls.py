@@ -6,6 +6,7 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
+    path("team/", views.team, name="team"),
     path("employees/<uuid:public_id>/", views.employee_detail, name="employee"),
     path("employees/<uuid:public_id>/activity/", views.employee_activity, name="employee_activity"),
     path("employees/<uuid:public_id>/titles/", views.employee_titles, name="employee_titles"),

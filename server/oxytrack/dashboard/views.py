@@ -1,4 +1,4 @@
-"""The managers' pages: home, search, one employee's detail. Views stay thin:
+"""The managers' pages: home, search, team overview, one employee's detail. Views stay thin:
 parse input, call one query, render."""
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from oxytrack.accounts.decorators import current_user
 from oxytrack.audit.actions import do_record_export, do_record_view
 from oxytrack.audit.request import client_ip
 from oxytrack.dashboard import queries
-from oxytrack.dashboard.forms import RangeForm, SearchForm, shortcuts
+from oxytrack.dashboard.forms import RangeForm, SearchForm, TeamRangeForm, shortcuts
 from oxytrack.dashboard.tables import (
     EmployeeTable,
+    TeamTable,
     TitleTable,
     configure,
     filter_text,
@@ -76,13 +77,44 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/search.html", {"form": form, "table": table})
 
 
-def _range_form(request: HttpRequest, today: date) -> RangeForm:
+def _range_form(
+    request: HttpRequest, today: date, form_class: type[RangeForm] = RangeForm
+) -> RangeForm:
     """The range from the query string; last 7 days when none is given."""
     data = request.GET.copy()
     if not data.get("start") and not data.get("end"):
         data["start"] = (today - timedelta(days=6)).isoformat()
         data["end"] = today.isoformat()
-    return RangeForm(data)
+    return form_class(data)
+
+
+@require_GET
+@login_required
+def team(request: HttpRequest) -> HttpResponse:
+    """One row per (agency, service) of my scopes: head counts and times over a range."""
+    user = current_user(request)
+    today = timezone.localdate()
+    form = _range_form(request, today, TeamRangeForm)
+    rows: list[queries.TeamRow] = []
+    hidden: dict[str, str] = {}
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        rows = queries.team_rows(user, start, end, text=filter_text(request))
+        # Sorting, paging and filtering keep the range.
+        hidden = {"start": start.isoformat(), "end": end.isoformat()}
+    table = configure(request, TeamTable(rows), url=request.path)
+    table.hidden = hidden
+    if wants_table_only(request, table):
+        return render(request, "oxytrack/table.html", {"table": table})
+    context = {
+        "form": form,
+        "table": table,
+        "shortcuts": [
+            (label, f"?{urlencode({'start': s.isoformat(), 'end': e.isoformat()})}")
+            for label, s, e in shortcuts(today)
+        ],
+    }
+    return render(request, "dashboard/team.html", context)
 
 
 def _wall_clock(moment: datetime) -> str:
