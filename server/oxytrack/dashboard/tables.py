@@ -168,8 +168,17 @@ class TitleTable(BaseTable):
 
     dom_id = "titles"
 
-    app = tables.Column(verbose_name=gettext_lazy("Application"), accessor="window__app")
-    title = tables.Column(verbose_name=gettext_lazy("Titre"), accessor="window__title")
+    # Agent text may be one endless word: only these cells may break anywhere.
+    app = tables.Column(
+        verbose_name=gettext_lazy("Application"),
+        accessor="window__app",
+        attrs={"td": {"class": "agent-text"}},
+    )
+    title = tables.Column(
+        verbose_name=gettext_lazy("Titre"),
+        accessor="window__title",
+        attrs={"td": {"class": "agent-text"}},
+    )
     first_opened = tables.Column(
         verbose_name=gettext_lazy("Première ouverture"), accessor="first_opened"
     )
