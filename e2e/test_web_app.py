@@ -78,6 +78,13 @@ def test_an_admin_pages_sorts_and_filters_the_home_table(web: Browser, demo: Dem
     web.until("document.querySelector('.table-info').innerText.includes('sur 1 élément')")
     assert name.display_name in page.locator("#employees-body tbody").inner_text()
 
+    # The team overview: one row per (agency, service) of the scope, Nice only.
+    web.go("/team/")
+    agencies = page.locator("#team-body tbody td:first-child").all_inner_texts()
+    assert agencies
+    assert {a.strip() for a in agencies} == {"Nice"}
+    web.shot("team")
+
 
 def test_the_detail_page_follows_the_range_and_keeps_hostile_titles_as_text(
     web: Browser, demo: Demo
