@@ -52,6 +52,30 @@ def type_keys(x: XSession, text: str) -> None:
     x.xdotool("type", "--delay", "60", text)
 
 
+def start_enrolled_agent(
+    x_session: XSession, server: LiveServer, agent_factory: Any, upload_interval: str
+) -> tuple[Agent, list[Any], float, float]:
+    """Open the three test windows, enroll an agent, focus the first and start it.
+
+    Returns the agent, the windows, and the times just before and after the start.
+    """
+    wins = [x_session.open_window(cls, title) for cls, title in TITLES.items()]
+    agent: Agent = agent_factory()
+    enroll(agent, server)
+    x_session.activate(wins[0])
+    started = time.time()
+    agent.start("--upload-interval", upload_interval, "--idle-threshold", "60")
+    return agent, wins, started, time.time()
+
+
+def switch_and_type(x_session: XSession, wins: list[Any], rounds: int, text: str) -> None:
+    """Cycle the focus through `wins`, typing `text` in each, 1.5 s apart."""
+    for i in range(rounds):
+        x_session.activate(wins[i % len(wins)])
+        type_keys(x_session, text)
+        time.sleep(1.5)
+
+
 def click(x: XSession, window: str, n: int) -> None:
     for _ in range(n):
         x.xdotool("mousemove", "--window", window, "60", "60", "click", "1")
@@ -146,30 +170,18 @@ def test_focus_schedule_input_counts_and_idle_reach_the_server(
 def test_server_down_then_back_every_span_arrives_exactly_once(
     x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any
 ) -> None:
-    wins = [x_session.open_window(cls, title) for cls, title in TITLES.items()]
-    agent: Agent = agent_factory()
-    enroll(agent, oxytrack_server)
-    x_session.activate(wins[0])
-    started = time.time()
-    agent.start("--upload-interval", "2", "--idle-threshold", "60")
-    began = time.time()
-    for i in range(3):
-        x_session.activate(wins[i % 3])
-        type_keys(x_session, "ab")
-        time.sleep(1.5)
+    agent, wins, started, began = start_enrolled_agent(
+        x_session, oxytrack_server, agent_factory, upload_interval="2"
+    )
+    switch_and_type(x_session, wins, 3, "ab")
     oxytrack_server.stop()
     try:
-        for i in range(8):  # uploads fail meanwhile (connection refused), with backoff
-            x_session.activate(wins[i % 3])
-            type_keys(x_session, "cd")
-            time.sleep(1.5)
+        # Uploads fail meanwhile (connection refused), with backoff.
+        switch_and_type(x_session, wins, 8, "cd")
         assert "upload failed" in agent.log_text()
     finally:
         oxytrack_server.start()
-    for i in range(3):
-        x_session.activate(wins[i % 3])
-        type_keys(x_session, "ef")
-        time.sleep(1.5)
+    switch_and_type(x_session, wins, 3, "ef")
     code, _ = agent.stop()
     ended = time.time()
     assert code == 0
@@ -185,17 +197,10 @@ def test_server_down_then_back_every_span_arrives_exactly_once(
 def test_kill_9_then_restart_loses_at_most_10_seconds(
     x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any
 ) -> None:
-    wins = [x_session.open_window(cls, title) for cls, title in TITLES.items()]
-    agent: Agent = agent_factory()
-    enroll(agent, oxytrack_server)
-    x_session.activate(wins[0])
-    started = time.time()
-    agent.start("--upload-interval", "600", "--idle-threshold", "60")
-    began = time.time()
-    for i in range(12):
-        x_session.activate(wins[i % 3])
-        type_keys(x_session, "k")
-        time.sleep(1.5)
+    agent, wins, started, began = start_enrolled_agent(
+        x_session, oxytrack_server, agent_factory, upload_interval="600"
+    )
+    switch_and_type(x_session, wins, 12, "k")
     agent.kill9()
     killed = time.time()
     time.sleep(2)
