@@ -6,14 +6,17 @@ with one line:
 
     RESULT ingest oxytrack_spans_s=N raw_spans_s=N aw_spans_s=N vs_raw=R vs_aw=R
 
-- oxytrack: the real server (gunicorn, 2 workers, SQLite in a temp dir);
-  devices enrolled through the API; a few client threads upload gzipped
-  batches of 1,000 spans for ~20 s. The payloads are built before the clock
-  starts, so the figure is the server's, not the client's.
+- oxytrack: the real server (gunicorn, 2 workers of 4 threads as `make
+  run` starts it, SQLite in a temp dir); devices enrolled through the API; a
+  few client threads upload gzipped batches of 1,000 spans for ~20 s. The
+  payloads are built before the clock starts, so the figure is the
+  server's, not the client's. Each upload opens its own connection, as an
+  agent does (it uploads every few minutes, long after any keep-alive).
 - raw: `sqlite3.executemany` of the same rows into an equivalent indexed
   table (WAL, one transaction per 1,000 rows): the floor of the storage cost.
 - aw: ActivityWatch's Python server (aw-server 0.12.0 from PyPI, in its own
-  venv) receiving the same spans as events, 1,000 per POST.
+  venv) receiving the same spans as events, 1,000 per POST, a connection
+  each too.
 - PostgreSQL: the OxyTrack figure again on a throwaway cluster
   (scripts/with-postgres.sh), when the server binaries are installed.
 
@@ -204,6 +207,7 @@ def oxytrack_runner(seconds: float, threads: int, database_url: str | None) -> I
                     "Authorization": f"Bearer {tokens[t]}",
                     "Content-Type": "application/json",
                     "Content-Encoding": "gzip",
+                    "Connection": "close",
                 },
             )
             if status != 200 or reply["duplicate"]:
@@ -384,7 +388,7 @@ def aw_runner(seconds: float, threads: int) -> Iterator[Runner]:
                         "POST",
                         f"/api/0/buckets/bench-window_{t}/events",
                         body,
-                        {"Content-Type": "application/json"},
+                        {"Content-Type": "application/json", "Connection": "close"},
                     )
                     if status != 200:
                         raise RuntimeError(f"aw refused: {status} {str(reply)[:200]}")

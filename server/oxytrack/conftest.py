@@ -11,15 +11,25 @@ Agencies Nice, Marseille, Fort-de-France; services Facturation, Logistique.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from oxytrack.accounts.models import Role, Scope, User
+from oxytrack.ingest.actions import window_cache
 from oxytrack.org.models import Agency, Device, Employee, Service
 from oxytrack.org.tokens import hash_device_token, new_device_token
 
 PASSWORD = "Correct-Horse-Battery-9"
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_window_ids() -> Iterator[None]:
+    """The ingest's window ids outlive a test's database: each test starts without."""
+    window_cache.clear()
+    yield
+    window_cache.clear()
 
 
 @dataclass

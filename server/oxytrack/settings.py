@@ -115,7 +115,10 @@ TEMPLATES = [
 SQLITE_PATH = VAR_DIR / "oxytrack.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
-        _database_url or f"sqlite:///{SQLITE_PATH}", conn_max_age=0 if EMBEDDED else 60
+        _database_url or f"sqlite:///{SQLITE_PATH}",
+        # Kept open between requests: a new SQLite connection starts with an
+        # empty page cache and parses the schema again.
+        conn_max_age=600,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -128,7 +131,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-            "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32000"
+            "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32000; "
+            # Uploads checkpoint the log after each batch, outside the write
+            # lock (ingest/writelock.py); SQLite's own checkpoint, which runs
+            # inside a commit, is only a backstop, at 10,000 pages (40 MB).
+            "PRAGMA wal_autocheckpoint=10000"
         ),
     }
     if EMBEDDED:

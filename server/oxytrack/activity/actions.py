@@ -45,11 +45,10 @@ def do_purge_activity(before: date, *, actor: User | None) -> PurgeResult:
     # A replay of a purged batch would carry spans older than retention: refused anyway.
     cutoff = timezone.make_aware(datetime.combine(before, time(0)))
     batches, _ = Batch.objects.filter(received_at__lt=cutoff).delete()
+    # A window in use has DailyUsage rows (every span has the row of its
+    # day and window), found by their indexed window column.
     windows, _ = (
-        Window.objects.annotate(
-            used=Exists(Span.objects.filter(window=OuterRef("pk")))
-            | Exists(DailyUsage.objects.filter(window=OuterRef("pk")))
-        )
+        Window.objects.annotate(used=Exists(DailyUsage.objects.filter(window=OuterRef("pk"))))
         .filter(used=False)
         .delete()
     )

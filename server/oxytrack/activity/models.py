@@ -48,7 +48,16 @@ class Span(models.Model):
     duration_ms = models.PositiveIntegerField()
     # The local calendar day of `start` in the device's time zone.
     day = models.DateField()
-    window = models.ForeignKey(Window, on_delete=models.PROTECT, related_name="+")
+    # Neither indexed nor a database constraint: window ids are scattered,
+    # so an index on them dirtied a page per distinct window of every
+    # upload (half of an upload's writes). Integrity holds all the same:
+    # every span has the DailyUsage row of its (employee, day, window),
+    # written in the same transaction, whose window is a checked and
+    # indexed foreign key, and windows are deleted only when no DailyUsage
+    # row uses them (do_purge_activity).
+    window = models.ForeignKey(
+        Window, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
     active = models.BooleanField()
     keys = models.PositiveIntegerField(default=0)
     clicks = models.PositiveIntegerField(default=0)

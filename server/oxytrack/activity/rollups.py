@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max, Min, Q, Sum
 
+from oxytrack.activity.bulk import insert_rows
 from oxytrack.activity.models import DailyTotal, DailyUsage, Span
 
 
@@ -137,17 +139,14 @@ def _sqlite_datetime(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
 
 
-_CHUNK = 100  # rows per statement: 9 parameters each, under SQLite's limit
+SUM_COLUMNS = ("active_ms", "idle_ms", "keys", "clicks", "first_start", "last_end")
 
 
-def _upsert(table: str, key_columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    if not rows:
-        return
-    ops = connection.ops
-    q = ops.quote_name
-    least, greatest = ("MIN", "MAX") if connection.vendor == "sqlite" else ("LEAST", "GREATEST")
-    columns = [*key_columns, "active_ms", "idle_ms", "keys", "clicks", "first_start", "last_end"]
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+@lru_cache(maxsize=16)
+def _upsert_clauses(vendor: str, table: str, key_columns: tuple[str, ...]) -> tuple[str, str]:
+    """The INSERT head and the ON CONFLICT tail that add rollup rows to stored counters."""
+    q = connection.ops.quote_name
+    least, greatest = ("MIN", "MAX") if vendor == "sqlite" else ("LEAST", "GREATEST")
     t = q(table)
     update = ", ".join(
         [
@@ -159,33 +158,43 @@ def _upsert(table: str, key_columns: list[str], rows: list[tuple[Any, ...]]) -> 
             f"{q('last_end')} = {greatest}({t}.{q('last_end')}, excluded.{q('last_end')})",
         ]
     )
+    head = f"INSERT INTO {t} ({', '.join(q(c) for c in (*key_columns, *SUM_COLUMNS))})"
+    tail = f"ON CONFLICT ({', '.join(q(c) for c in key_columns)}) DO UPDATE SET {update}"
+    return head, tail
+
+
+def add_rollup_rows(table: str, key_columns: tuple[str, ...], params: Sequence[Any]) -> None:
+    """Upsert ready rollup rows into `table`, adding to the stored counters in SQL.
+
+    `params`: the rows' adapted parameters, flat, the key columns then
+    SUM_COLUMNS of each row in turn. Two uploads for the same employee and
+    day cannot lose each other's increments, on SQLite or PostgreSQL.
+    """
+    if params:
+        head, tail = _upsert_clauses(connection.vendor, table, key_columns)
+        insert_rows(head, len(key_columns) + len(SUM_COLUMNS), params, tail)
+
+
+def _upsert(table: str, key_columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     adapt_datetime, adapt_date = db_adapters()
-    with connection.cursor() as cursor:
-        for begin in range(0, len(rows), _CHUNK):
-            chunk = rows[begin : begin + _CHUNK]
-            params: list[Any] = []
-            for row in chunk:
-                *keys, sums = row
-                for column, value in zip(key_columns, keys, strict=True):
-                    params.append(adapt_date(value) if column == "day" else value)
-                params += [
-                    sums.active_ms,
-                    sums.idle_ms,
-                    sums.keys,
-                    sums.clicks,
-                    adapt_datetime(sums.first_start),
-                    adapt_datetime(sums.last_end),
-                ]
-            sql = (
-                f"INSERT INTO {t} ({', '.join(q(c) for c in columns)}) "  # noqa: S608 (names only)
-                f"VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT ({', '.join(q(c) for c in key_columns)}) DO UPDATE SET {update}"
-            )
-            cursor.execute(sql, params)
+    params: list[Any] = []
+    for *keys, sums in rows:
+        params += (
+            adapt_date(value) if column == "day" else value
+            for column, value in zip(key_columns, keys, strict=True)
+        )
+        params += (sums.active_ms, sums.idle_ms, sums.keys, sums.clicks)
+        params += (adapt_datetime(sums.first_start), adapt_datetime(sums.last_end))
+    add_rollup_rows(table, tuple(key_columns), params)
 
 
+@transaction.atomic
 def rebuild_rollups(employee_ids: Iterable[int] | None = None) -> None:
-    """Recompute rollups from the stored spans (after a purge or for repair)."""
+    """Recompute rollups from the stored spans (after a purge or for repair).
+
+    Atomic: between deleting and adding back, spans would have no DailyUsage
+    row, and the purge would take their windows for unused.
+    """
     spans = Span.objects.all()
     usage_q, total_q = DailyUsage.objects.all(), DailyTotal.objects.all()
     if employee_ids is not None:

@@ -37,6 +37,7 @@ from oxytrack.ingest.schemas import (
     ErrorOut,
     PolicyOut,
 )
+from oxytrack.ingest.writelock import batch_slot, checkpoint_wal
 from oxytrack.org.enroll import EnrollmentRefused, do_enroll_device
 from oxytrack.org.models import Agency, Device, Service
 from oxytrack.policy.queries import effective_policy
@@ -188,8 +189,10 @@ def _valid_time_zone(name: str) -> None:
 def batches(request: HttpRequest) -> dict[str, Any]:
     """Store a batch; a batch id already stored answers `duplicate: true`."""
     device = _device(request)
-    data = parse_json(read_body(request, settings.OXYTRACK_MAX_BATCH_BYTES), BatchIn)
-    stored = do_store_batch(device, data, ip=client_ip(request))
+    body = read_body(request, settings.OXYTRACK_MAX_BATCH_BYTES)
+    with batch_slot():
+        stored = do_store_batch(device, parse_json(body, BatchIn), ip=client_ip(request))
+    checkpoint_wal()
     return {
         "accepted": stored.accepted,
         "duplicate": stored.duplicate,

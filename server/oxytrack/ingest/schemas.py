@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     WithJsonSchema,
 )
+from typing_extensions import TypedDict
 
 # C0 and C1 control characters, and lone surrogates (which JSON escapes can
 # carry but no database encoding accepts).
@@ -66,18 +67,27 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
 
-class SpanIn(_In):
+# A typed dict, not a model: a batch holds thousands, and pydantic validates
+# these about twice as fast, for the same schema.
+class SpanIn(TypedDict):
     """One stretch of time on one focused window."""
 
-    start: AwareDatetime = Field(description="ISO 8601 with a UTC offset; naive is refused")
-    duration_s: float = Field(ge=0, allow_inf_nan=False, description="seconds, at most 24 h")
-    app: str = Field(max_length=255, description="control characters are removed")
-    title: str = Field(
-        description="control characters are removed and the rest cut at 1,024 characters"
-    )
+    __pydantic_config__ = ConfigDict(extra="ignore", strict=True)  # type: ignore[misc]
+
+    start: Annotated[
+        AwareDatetime, Field(description="ISO 8601 with a UTC offset; naive is refused")
+    ]
+    duration_s: Annotated[
+        float, Field(ge=0, allow_inf_nan=False, description="seconds, at most 24 h")
+    ]
+    app: Annotated[str, Field(max_length=255, description="control characters are removed")]
+    title: Annotated[
+        str,
+        Field(description="control characters are removed and the rest cut at 1,024 characters"),
+    ]
     active: bool
-    keys: int = Field(ge=0, le=MAX_COUNT)
-    clicks: int = Field(ge=0, le=MAX_COUNT)
+    keys: Annotated[int, Field(ge=0, le=MAX_COUNT)]
+    clicks: Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class BatchIn(_In):

@@ -27,7 +27,9 @@ from oxytrack.ingest.errors import StorageBusy
 # agent gets a 503 and retries later.
 WAIT_S = 10.0
 
-_thread_lock = threading.Lock()
+# One batch per process at a time (see batch_slot); re-entrant, as the
+# write lock takes it again for callers that hold no slot.
+_slot = threading.RLock()
 _files: dict[str, int] = {}
 
 
@@ -61,7 +63,7 @@ def batch_write_lock(wait_s: float = WAIT_S) -> Iterator[None]:
     deadline = time.monotonic() + wait_s
     # Threads of one process share the file description, and flock does not
     # exclude them from each other: a thread lock does.
-    if not _thread_lock.acquire(timeout=wait_s):
+    if not _slot.acquire(timeout=wait_s):
         raise StorageBusy()
     try:
         fd = _lock_fd(database)
@@ -78,4 +80,43 @@ def batch_write_lock(wait_s: float = WAIT_S) -> Iterator[None]:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        _thread_lock.release()
+        _slot.release()
+
+
+@contextmanager
+def batch_slot(wait_s: float = WAIT_S) -> Iterator[None]:
+    """Let one thread of this process at a time work on a batch (SQLite only).
+
+    From parsing to commit, a batch is Python work under the GIL. Two
+    threads of a process working on batches at once run no faster than
+    one after the other, but the thread holding the write lock then gets
+    the interpreter only part of the time, and every other process waits
+    for that lock meanwhile. One at a time, the lock is held for as short
+    as the work allows. Raises StorageBusy after `wait_s` without a slot.
+    """
+    if _database_file() is None:
+        yield
+        return
+    if not _slot.acquire(timeout=wait_s):
+        raise StorageBusy()
+    try:
+        yield
+    finally:
+        _slot.release()
+
+
+def checkpoint_wal() -> None:
+    """Copy the SQLite write-ahead log back into the database, outside the write lock.
+
+    SQLite checkpoints by itself from inside the commit that makes the log
+    long enough, that is, while the batch writers' lock is held, and a
+    checkpoint syncs both files to disk: the other writers would wait for
+    the disk. A passive checkpoint after each batch, lock released, keeps
+    the log short and the syncs out of the queue (a writer may run
+    meanwhile; the checkpoint never waits for it). SQLite's own stays as a
+    backstop, at a higher threshold (settings.py). No-op on PostgreSQL.
+    """
+    if _database_file() is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -16,8 +16,10 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from oxytrack.activity.actions import do_purge_activity
 from oxytrack.activity.models import DailyTotal, DailyUsage, Span, Window
 from oxytrack.conftest import EnrolledDevice
+from oxytrack.ingest.actions import window_cache
 from oxytrack.ingest.models import Batch
 from oxytrack.ingest.tests.payloads import BASE, batch, consecutive, post_batch, span
 from oxytrack.org.models import Device
@@ -109,6 +111,30 @@ def test_replaying_a_batch_changes_nothing(client: Client, enrolled_device: Enro
     assert replay.json()["accepted"] == 5
     assert counts() == before
     assert list(DailyTotal.objects.values()) == totals
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cached_window_purged_since_is_interned_again(
+    client: Client, enrolled_device: EnrolledDevice
+) -> None:
+    # Real commits: the cache only learns ids that were committed, and the
+    # rollup's foreign key is checked at commit.
+    first = batch(consecutive(recent(hours=72), 3, title="Rapport.docx"))
+    assert post_batch(client, enrolled_device.token, first).status_code == 200
+    pair = ("excel.exe", "Rapport.docx")
+    cached = window_cache.ids[pair]
+    # The purge takes the spans, their rollups and the window they alone used.
+    do_purge_activity(timezone.localdate() - timedelta(days=1), actor=None)
+    assert not Window.objects.filter(pk=cached).exists()
+
+    again = batch(consecutive(recent(), 3, title="Rapport.docx"))
+    response = post_batch(client, enrolled_device.token, again)
+    assert response.status_code == 200, response.content
+    window = Window.objects.get(app="excel.exe", title="Rapport.docx")
+    assert window.pk != cached
+    assert set(Span.objects.values_list("window_id", flat=True)) == {window.pk}
+    assert set(DailyUsage.objects.values_list("window_id", flat=True)) == {window.pk}
+    assert window_cache.ids[pair] == window.pk
 
 
 def test_a_batch_id_of_another_device_is_refused(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from oxytrack.activity.models import DailyTotal, DailyUsage, Span
+from oxytrack.activity.models import DailyTotal, DailyUsage, Span, Window
 from oxytrack.conftest import Org
 from oxytrack.ingest.models import Batch
 from oxytrack.ingest.tests.payloads import post_batch
@@ -117,7 +117,7 @@ def _check_invariants() -> None:
     by_device: dict[int, list[Span]] = defaultdict(list)
     totals: dict[tuple[int, Any], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     usage: dict[tuple[int, Any, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    bounds: dict[tuple[int, Any], list[datetime]] = {}
+    bounds: dict[tuple[Any, ...], list[datetime]] = {}
     for s in spans:
         by_device[s.device_id].append(s)
         end = s.start + timedelta(milliseconds=s.duration_ms)
@@ -125,8 +125,9 @@ def _check_invariants() -> None:
             sums[0 if s.active else 1] += s.duration_ms
             sums[2] += s.keys
             sums[3] += s.clicks
-        first, last = bounds.get((s.employee_id, s.day), (s.start, end))
-        bounds[(s.employee_id, s.day)] = [min(first, s.start), max(last, end)]
+        for key in ((s.employee_id, s.day), (s.employee_id, s.day, s.window_id)):
+            first, last = bounds.get(key, (s.start, end))
+            bounds[key] = [min(first, s.start), max(last, end)]
     stored_totals = {
         (t.employee_id, t.day): [t.active_ms, t.idle_ms, t.keys, t.clicks]
         for t in DailyTotal.objects.all()
@@ -139,6 +140,10 @@ def _check_invariants() -> None:
     assert stored_usage == dict(usage)
     for t in DailyTotal.objects.all():
         assert [t.first_start, t.last_end] == bounds[(t.employee_id, t.day)]
+    for u in DailyUsage.objects.all():
+        assert [u.first_start, u.last_end] == bounds[(u.employee_id, u.day, u.window_id)]
+    # Spans reference their window without a database constraint (models.py).
+    assert {s.window_id for s in spans} <= set(Window.objects.values_list("pk", flat=True))
     for device_spans in by_device.values():
         device_spans.sort(key=lambda s: (s.start, s.duration_ms))
         reach = None
