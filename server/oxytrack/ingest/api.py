@@ -192,7 +192,8 @@ def batches(request: HttpRequest) -> dict[str, Any]:
     body = read_body(request, settings.OXYTRACK_MAX_BATCH_BYTES)
     with batch_slot():
         stored = do_store_batch(device, parse_json(body, BatchIn), ip=client_ip(request))
-    checkpoint_wal()
+    if not stored.duplicate:
+        checkpoint_wal()
     return {
         "accepted": stored.accepted,
         "duplicate": stored.duplicate,

@@ -7,11 +7,16 @@ that idle time, not the work, bounded the throughput. Batch writers of every
 gunicorn worker therefore queue first on a lock file next to the database
 (`flock`, polled every millisecond) and take the SQLite write lock only
 once it is theirs. PostgreSQL needs none of this (row locks).
+
+Two more things keep that queue short: one thread per process works on a
+batch at a time (batch_slot), and the write-ahead log is checkpointed after
+the lock is released (checkpoint_wal).
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -19,13 +24,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.db import connection
+from django.db import OperationalError, connection
 
 from oxytrack.ingest.errors import StorageBusy
 
 # Longer than a batch takes, shorter than an agent's patience: past it the
 # agent gets a 503 and retries later.
 WAIT_S = 10.0
+
+logger = logging.getLogger(__name__)
 
 # One batch per process at a time (see batch_slot); re-entrant, as the
 # write lock takes it again for callers that hold no slot.
@@ -118,5 +125,9 @@ def checkpoint_wal() -> None:
     """
     if _database_file() is None:
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except OperationalError as exc:
+        # The batch is stored: a checkpoint that fails now is done by the next.
+        logger.warning("WAL checkpoint failed: %s", exc)
