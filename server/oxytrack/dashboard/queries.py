@@ -10,9 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db.models import (
+    Case,
     Count,
+    DateField,
     Exists,
     F,
     IntegerField,
@@ -25,8 +29,10 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from oxytrack.accounts.models import User
 from oxytrack.activity.models import DailyTotal, DailyUsage, Span
@@ -53,35 +59,74 @@ def _device_matches(condition: Q) -> Exists:
     return Exists(Device.objects.filter(condition, employee=OuterRef("pk")))
 
 
+def _other_todays(now: datetime) -> dict[str, date]:
+    """The time zones in use whose date at `now` is not the server's, with that date.
+
+    Usually none: then every employee's today is the server's.
+    """
+    default = timezone.localdate(now)
+    zones = (
+        Agency.objects.order_by()
+        .values_list("time_zone", flat=True)
+        .union(Device.objects.order_by().values_list("time_zone", flat=True))
+    )
+    dates = {}
+    for name in sorted(zones):
+        try:
+            local = now.astimezone(ZoneInfo(name)).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        if local != default:
+            dates[name] = local
+    return dates
+
+
 def employee_list(
-    user: User, *, today: date, text: str = "", criteria: SearchCriteria | None = None
+    user: User, *, now: datetime, text: str = "", criteria: SearchCriteria | None = None
 ) -> QuerySet[Employee]:
     """The employees `user` may see, annotated for the home and search tables.
 
+    "Today" is each employee's own: the local date in the time zone of their
+    latest device (their agency's before any), as their spans' days are.
     `text` is the live filter: a case-insensitive substring of the name, login,
     agency, service, machine name or an IP (seen by the server or reported by
     the agent). Devices are prefetched for the page only.
     """
     devices = Device.objects.filter(employee=OuterRef("pk"))
     latest = devices.order_by(F("last_seen_at").desc(nulls_last=True))
-    today_total = DailyTotal.objects.filter(employee=OuterRef("pk"), day=today)
     qs = (
         Employee.objects.visible_to(user)
         .select_related("agency", "service")
         .prefetch_related(Prefetch("devices", queryset=Device.objects.order_by("hostname")))
-        .annotate(
-            last_seen=Subquery(latest.values("last_seen_at")[:1]),
-            last_ip=Subquery(latest.values("last_ip")[:1]),
-            first_hostname=Subquery(devices.order_by("hostname").values("hostname")[:1]),
-            today_active=Coalesce(
-                Subquery(today_total.values("active_ms")[:1]), Value(0), output_field=IntegerField()
+    )
+    today: Any = timezone.localdate(now)
+    other_todays = _other_todays(now)
+    if other_todays:
+        qs = qs.annotate(
+            local_zone=Coalesce(
+                Subquery(latest.values("time_zone")[:1]),
+                F("agency__time_zone"),
+                Value(settings.TIME_ZONE),
             ),
-            today_idle=Coalesce(
-                Subquery(today_total.values("idle_ms")[:1]), Value(0), output_field=IntegerField()
+            local_today=Case(
+                *(When(local_zone=zone, then=Value(day)) for zone, day in other_todays.items()),
+                default=Value(today),
+                output_field=DateField(),
             ),
         )
-        .annotate(today_screen=F("today_active") + F("today_idle"))
-    )
+        today = OuterRef("local_today")
+    today_total = DailyTotal.objects.filter(employee=OuterRef("pk"), day=today)
+    qs = qs.annotate(
+        last_seen=Subquery(latest.values("last_seen_at")[:1]),
+        last_ip=Subquery(latest.values("last_ip")[:1]),
+        first_hostname=Subquery(devices.order_by("hostname").values("hostname")[:1]),
+        today_active=Coalesce(
+            Subquery(today_total.values("active_ms")[:1]), Value(0), output_field=IntegerField()
+        ),
+        today_idle=Coalesce(
+            Subquery(today_total.values("idle_ms")[:1]), Value(0), output_field=IntegerField()
+        ),
+    ).annotate(today_screen=F("today_active") + F("today_idle"))
     if text:
         qs = qs.filter(
             Q(display_name__icontains=text)

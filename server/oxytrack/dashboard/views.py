@@ -46,7 +46,7 @@ def _employee_table(request: HttpRequest, qs: Any) -> EmployeeTable:
 def home(request: HttpRequest) -> HttpResponse:
     """The employees of my scopes with today's times; the table reloads alone via htmx."""
     user = current_user(request)
-    qs = queries.employee_list(user, today=timezone.localdate(), text=request.GET.get("q", ""))
+    qs = queries.employee_list(user, now=timezone.now(), text=request.GET.get("q", ""))
     table = _employee_table(request, qs)
     if wants_table_only(request, table):
         return render(request, "oxytrack/table.html", {"table": table})
@@ -66,7 +66,7 @@ def search(request: HttpRequest) -> HttpResponse:
     else:
         qs = queries.employee_list(
             user,
-            today=timezone.localdate(),
+            now=timezone.now(),
             text=request.GET.get("q", ""),
             criteria=criteria,
         )
