@@ -190,10 +190,12 @@ def _upsert(table: str, key_columns: list[str], rows: list[tuple[Any, ...]]) -> 
 
 @transaction.atomic
 def rebuild_rollups(employee_ids: Iterable[int] | None = None) -> None:
-    """Recompute rollups from the stored spans (after a purge or for repair).
+    """Recompute rollups from the stored spans (for repair), all employees or those given.
 
-    Atomic: between deleting and adding back, spans would have no DailyUsage
-    row, and the purge would take their windows for unused.
+    One employee at a time, spans streamed: memory holds one employee's
+    sums, never the spans. Atomic: between deleting and adding back, spans
+    would have no DailyUsage row, and the purge would take their windows for
+    unused.
     """
     spans = Span.objects.all()
     usage_q, total_q = DailyUsage.objects.all(), DailyTotal.objects.all()
@@ -203,7 +205,10 @@ def rebuild_rollups(employee_ids: Iterable[int] | None = None) -> None:
         usage_q, total_q = usage_q.filter(employee_id__in=ids), total_q.filter(employee_id__in=ids)
     usage_q.delete()
     total_q.delete()
-    add_to_rollups(list(spans.iterator(chunk_size=5000)))
+    employees = spans.order_by("employee_id").values_list("employee_id", flat=True).distinct()
+    for employee_id in list(employees):
+        one = spans.filter(employee_id=employee_id).order_by()
+        add_sums_to_rollups(*sum_spans(one.iterator(chunk_size=5000)))
 
 
 def totals_from_spans(employee_id: int, day: date) -> dict[str, Any]:
