@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 
 from oxytrack.accounts.models import Role, Scope, User
 from oxytrack.ingest.actions import window_cache
@@ -25,11 +26,13 @@ PASSWORD = "Correct-Horse-Battery-9"
 
 
 @pytest.fixture(autouse=True)
-def _forget_cached_window_ids() -> Iterator[None]:
-    """The ingest's window ids outlive a test's database: each test starts without."""
+def _forget_process_state() -> Iterator[None]:
+    """Window ids and call counts outlive a test's database: each test starts without."""
     window_cache.clear()
+    cache.clear()
     yield
     window_cache.clear()
+    cache.clear()
 
 
 @dataclass

@@ -271,6 +271,9 @@ OXYTRACK_POLICY_DEFAULTS = {
 }
 # Agent API limits (DESIGN.md, wire protocol).
 OXYTRACK_MAX_BATCH_SPANS = env_int("OXYTRACK_MAX_BATCH_SPANS", 5000, minimum=1)
+# Calls of one device (uploads and policy reads) per minute before 429:
+# a safety ceiling against a runaway agent, far above what one uploads.
+OXYTRACK_DEVICE_CALLS_PER_MINUTE = env_int("OXYTRACK_DEVICE_CALLS_PER_MINUTE", 600, minimum=1)
 OXYTRACK_MAX_BATCH_BYTES = env_int("OXYTRACK_MAX_BATCH_BYTES", 4 * 1024 * 1024, minimum=1024)
 OXYTRACK_MAX_TITLE_CHARS = 1024
 OXYTRACK_MAX_FUTURE_S = 5 * 60

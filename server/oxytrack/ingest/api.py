@@ -37,6 +37,7 @@ from oxytrack.ingest.schemas import (
     ErrorOut,
     PolicyOut,
 )
+from oxytrack.ingest.throttle import device_throttle
 from oxytrack.ingest.writelock import batch_slot, checkpoint_wal
 from oxytrack.org.enroll import EnrollmentRefused, do_enroll_device
 from oxytrack.org.models import Agency, Device, Service
@@ -182,7 +183,15 @@ def _valid_time_zone(name: str) -> None:
 @api.post(
     "/batches",
     auth=DeviceTokenAuth(),
-    response={200: BatchOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut, **_ERRORS},
+    throttle=device_throttle,
+    response={
+        200: BatchOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        422: ErrorOut,
+        429: ErrorOut,
+        **_ERRORS,
+    },
     openapi_extra=_body("BatchIn", "JSON, or gzip-compressed JSON with `Content-Encoding: gzip`"),
     summary="Upload a batch of spans (all or nothing; replays are harmless)",
 )
@@ -204,7 +213,8 @@ def batches(request: HttpRequest) -> dict[str, Any]:
 @api.get(
     "/policy",
     auth=DeviceTokenAuth(),
-    response={200: PolicyOut, **_ERRORS},
+    throttle=device_throttle,
+    response={200: PolicyOut, 429: ErrorOut, **_ERRORS},
     summary="The policy this device must apply",
 )
 def policy(request: HttpRequest) -> dict[str, Any]:

@@ -110,9 +110,18 @@ def install_handlers(api: NinjaAPI) -> None:
         )
 
     def on_http_error(request: HttpRequest, exc: Any) -> HttpResponse:
-        code = {400: Code.MALFORMED, 404: Code.NOT_FOUND, 429: Code.SLOW_DOWN}.get(
-            exc.status_code, Code.INVALID_FIELD
-        )
+        if exc.status_code == 429:  # ninja's throttling adds Retry-After itself
+            return error_response(
+                api,
+                request,
+                ApiError(
+                    429,
+                    Code.SLOW_DOWN,
+                    "Trop d'appels de ce poste, réessayez plus tard. / "
+                    "Too many calls from this device: retry after Retry-After seconds.",
+                ),
+            )
+        code = {400: Code.MALFORMED, 404: Code.NOT_FOUND}.get(exc.status_code, Code.INVALID_FIELD)
         return error_response(api, request, ApiError(exc.status_code, code, str(exc)))
 
     def on_404(request: HttpRequest, exc: Any) -> HttpResponse:

@@ -30,7 +30,7 @@ def _total(employee: Employee, day: date, active_min: int) -> None:
 
 def _today_active_min(superadmin: User, now: datetime) -> dict[str, int]:
     rows = employee_list(superadmin, now=now)
-    return {e.username: e.today_active // 60_000 for e in rows}
+    return {e.username: e.today_active // 60_000 for e in rows}  # type: ignore[attr-defined]
 
 
 def test_each_employee_counts_their_own_local_day(org: Org, superadmin: User) -> None:

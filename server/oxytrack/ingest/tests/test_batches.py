@@ -23,6 +23,7 @@ from oxytrack.ingest.actions import window_cache
 from oxytrack.ingest.models import Batch
 from oxytrack.ingest.tests.payloads import BASE, batch, consecutive, post_batch, span
 from oxytrack.org.models import Device
+from oxytrack.org.tokens import hash_device_token, new_device_token
 from oxytrack.policy.models import PolicyOverride
 from oxytrack.policy.queries import effective_policy
 
@@ -137,11 +138,37 @@ def test_a_cached_window_purged_since_is_interned_again(
     assert window_cache.ids[pair] == window.pk
 
 
+@override_settings(OXYTRACK_DEVICE_CALLS_PER_MINUTE=3)
+def test_a_device_past_its_ceiling_is_told_to_slow_down(
+    client: Client, enrolled_device: EnrolledDevice, org: Any
+) -> None:
+    start = recent()
+    for n in range(2):
+        payload = batch(consecutive(start + timedelta(minutes=n), 1))
+        assert post_batch(client, enrolled_device.token, payload).status_code == 200
+    policy = client.get(
+        "/api/agent/v1/policy", headers={"Authorization": f"Bearer {enrolled_device.token}"}
+    )
+    assert policy.status_code == 200  # the third call of the minute
+    before = counts()
+    response = post_batch(client, enrolled_device.token, batch(consecutive(start, 1)))
+    assert response.status_code == 429
+    assert response.json()["code"] == "slow_down"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert counts() == before
+    # Another device keeps its own count.
+    token = new_device_token()
+    Device.objects.create(
+        employee=org.employees["marseille_logistique"],
+        hostname="PC-M",
+        token_hash=hash_device_token(token),
+    )
+    assert post_batch(client, token, batch(consecutive(start, 1))).status_code == 200
+
+
 def test_a_batch_id_of_another_device_is_refused(
     client: Client, enrolled_device: EnrolledDevice, org: Any
 ) -> None:
-    from oxytrack.org.tokens import hash_device_token, new_device_token
-
     token = new_device_token()
     Device.objects.create(
         employee=org.employees["marseille_logistique"],
