@@ -21,6 +21,7 @@ Options: --employees N (default 1700), --days N (default 30), --requests N (defa
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import statistics
 import subprocess
@@ -32,13 +33,21 @@ REPO = Path(__file__).resolve().parent.parent
 NOW = "2026-03-31T15:00:00+02:00"  # fixed: every run measures the same data
 
 
+def _schema_digest() -> str:
+    """A digest of every migration: a database seeded under other ones is seeded again."""
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "server" / "oxytrack").glob("*/migrations/*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def seed(var_dir: Path, employees: int, days: int) -> None:
-    """Migrate and seed the bench database unless it is already there."""
-    marker = var_dir / f"seeded-{employees}x{days}"
+    """Migrate and seed the bench database unless it is already there, same schema."""
+    marker = var_dir / f"seeded-{employees}x{days}-{_schema_digest()}"
     if marker.exists():
         return
     var_dir.mkdir(parents=True, exist_ok=True)
-    for old in var_dir.glob("oxytrack.sqlite3*"):
+    for old in [*var_dir.glob("oxytrack.sqlite3*"), *var_dir.glob("seeded-*")]:
         old.unlink()
     env = {
         **os.environ,
