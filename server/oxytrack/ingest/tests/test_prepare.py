@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oxytrack.ingest.prepare import _sqlite_datetime, datetime_of, ms_of
+from oxytrack.ingest.prepare import datetime_of, ms_of, sqlite_text_of_ms
 
 # hypothesis takes naive bounds and adds the zone itself.
 moments = st.datetimes(
@@ -22,7 +22,7 @@ def test_sqlite_text_is_what_django_stores(ms: int) -> None:
     # Django's SQLite backend stores an aware datetime as str() of its naive
     # UTC value; starts are compared as text, so the format must match exactly.
     expected = str(datetime_of(ms).astimezone(UTC).replace(tzinfo=None))
-    assert _sqlite_datetime(ms) == expected
+    assert sqlite_text_of_ms(ms) == expected
 
 
 @given(moment=moments, offset_minutes=st.integers(-14 * 60, 14 * 60))
