@@ -215,10 +215,8 @@ def oxytrack_runner(seconds: float, threads: int, database_url: str | None) -> I
             return int(reply["accepted"])
 
         def run(seconds: float) -> tuple[int, float]:
-            # Fresh keep-alive connections per round: gunicorn closes idle ones.
-            for index, old in enumerate(connections):
-                old.close()
-                connections[index] = server.connection()
+            # No connection outlives an upload (`Connection: close`): http.client
+            # opens a new one for each request.
             sent, elapsed, errors = _run_clients(threads, seconds, send)
             if errors:
                 raise RuntimeError(f"upload errors: {errors[:3]}")
@@ -395,11 +393,6 @@ def aw_runner(seconds: float, threads: int) -> Iterator[Runner]:
                     return BATCH
 
                 def run(seconds: float) -> tuple[int, float]:
-                    for index, old in enumerate(connections):
-                        old.close()
-                        connections[index] = http.client.HTTPConnection(
-                            "127.0.0.1", port, timeout=120
-                        )
                     sent, elapsed, errors = _run_clients(threads, seconds, send)
                     if errors:
                         raise RuntimeError(f"aw errors: {errors[:3]}")
