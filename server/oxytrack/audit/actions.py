@@ -19,11 +19,15 @@ def record(
     target_label: str = "",
     detail: dict[str, Any] | None = None,
     ip: str | None = None,
+    actor_label: str | None = None,
 ) -> Entry:
-    """Write one audit entry. `actor` None means the system (a console command)."""
+    """Write one audit entry. `actor` None means the system (a console command),
+    unless `actor_label` says otherwise ("" for someone not logged in)."""
+    if actor_label is None:
+        actor_label = actor.email if actor else "système"
     return Entry.objects.create(
         actor=actor,
-        actor_label=actor.email if actor else "système",
+        actor_label=actor_label,
         action=action,
         target_type=target._meta.model_name or "" if target is not None else "",
         target_id=str(getattr(target, "public_id", None) or getattr(target, "pk", "") or ""),
@@ -57,3 +61,45 @@ def do_record_export(
         detail={"start": start.isoformat(), "end": end.isoformat(), "format": "csv"},
         ip=ip,
     )
+
+
+def do_record_login(user: User, *, ip: str | None) -> Entry:
+    """A manager logged in."""
+    return record(Action.LOGIN, actor=user, target=user, target_label=user.email, ip=ip)
+
+
+def do_record_logout(user: User, *, ip: str | None) -> Entry:
+    """A manager logged out."""
+    return record(Action.LOGOUT, actor=user, target=user, target_label=user.email, ip=ip)
+
+
+def _login_attempt(action: Action, email: str, ip: str | None) -> Entry:
+    # Nobody is logged in, so the actor is empty; the account that has that
+    # address, when there is one, is the target, so its trail lists the attempts.
+    return record(
+        action,
+        actor=None,
+        actor_label="",
+        target=User.objects.filter(email__iexact=email).first() if email else None,
+        target_label=email,
+        ip=ip,
+    )
+
+
+def do_record_login_failure(email: str, *, ip: str | None) -> Entry:
+    """Someone failed to log in as `email` (the password never reaches the log)."""
+    return _login_attempt(Action.LOGIN_FAILED, email, ip)
+
+
+def do_record_lockout(email: str, *, ip: str | None, failure: Entry | None = None) -> Entry:
+    """A login attempt as `email` was refused by the lock-out (too many failures).
+
+    The attempt that locks, and each one while locked, is one lock-out entry,
+    never a failure plus a lock-out: when that attempt's failure entry was
+    already written (`failure`), it becomes the lock-out entry.
+    """
+    if failure is not None:
+        failure.action = Action.LOCKOUT
+        failure.save(update_fields=["action"])
+        return failure
+    return _login_attempt(Action.LOCKOUT, email, ip)

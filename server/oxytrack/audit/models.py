@@ -13,6 +13,7 @@ class Action(models.TextChoices):
     EXPORT = "export", _("Export")
     CREATE_EMPLOYEE = "create_employee", _("Création d'un utilisateur")
     TRANSFER_EMPLOYEE = "transfer_employee", _("Transfert d'un utilisateur")
+    RENAME_EMPLOYEE = "rename_employee", _("Changement du nom d'un utilisateur")
     DELETE_EMPLOYEE = "delete_employee", _("Suppression d'un utilisateur")
     CREATE_ADMIN = "create_admin", _("Création d'un administrateur")
     DELETE_ADMIN = "delete_admin", _("Suppression d'un administrateur")
@@ -21,6 +22,9 @@ class Action(models.TextChoices):
     CHANGE_ORG = "change_org", _("Modification des agences et services")
     PURGE = "purge", _("Purge des données anciennes")
     LOGIN = "login", _("Connexion")
+    LOGIN_FAILED = "login_failed", _("Échec de connexion")
+    LOCKOUT = "lockout", _("Connexion bloquée après trop d'échecs")
+    LOGOUT = "logout", _("Déconnexion")
 
 
 class Entry(models.Model):

@@ -230,6 +230,8 @@ def employee_titles(request: HttpRequest, public_id: str) -> HttpResponse:
     table = TitleTable(qs, total_active_ms=queries.active_total(employee, start, end))
     configure(request, table, url=request.path)
     table.hidden = {"start": start.isoformat(), "end": end.isoformat()}
+    # Each sort, page or filter shows titles again: one view entry per request.
+    do_record_view(employee, start, end, actor=current_user(request), ip=client_ip(request))
     return render(request, "oxytrack/table.html", {"table": table})
 
 
