@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.conf import settings
 from django.db import transaction
 
 from oxytrack.accounts.models import User
 from oxytrack.activity.models import DailyTotal, DailyUsage, Span
 from oxytrack.audit.actions import record
 from oxytrack.audit.models import Action
+from oxytrack.org.importing import AgencyRow, ServiceRow, find_named, name_key
 from oxytrack.org.models import Agency, Device, Employee, EnrollmentKey, Service, new_enrollment_key
+
+_Unit = TypeVar("_Unit", Agency, Service)
 
 
 def get_enrollment_key() -> str:
@@ -116,20 +124,150 @@ def do_delete_employee(employee: Employee, *, actor: User, ip: str | None = None
     entry.save(update_fields=["target_type", "target_id"])
 
 
+class NameTaken(Exception):
+    """Another agency (or service) already has this name, in any case."""
+
+
 @transaction.atomic
-def do_create_agency(name: str, time_zone: str, *, actor: User, ip: str | None = None) -> Agency:
-    """Add an agency."""
+def do_create_agency(
+    name: str, time_zone: str, *, actor: User | None, ip: str | None = None
+) -> Agency:
+    """Add an agency. `actor` None: the system (a console command).
+
+    Callers check first that no agency has this name in any case (`find_named`).
+    """
     agency = Agency.objects.create(name=name, time_zone=time_zone)
-    record(Action.CHANGE_ORG, actor=actor, target=agency, detail={"created": "agency"}, ip=ip)
+    record(
+        Action.CHANGE_ORG,
+        actor=actor,
+        target=agency,
+        detail={"created": "agency", "time_zone": time_zone},
+        ip=ip,
+    )
     return agency
 
 
 @transaction.atomic
-def do_create_service(name: str, *, actor: User, ip: str | None = None) -> Service:
-    """Add a service."""
+def do_create_service(name: str, *, actor: User | None, ip: str | None = None) -> Service:
+    """Add a service (callers check the name is free first, `find_named`)."""
     service = Service.objects.create(name=name)
     record(Action.CHANGE_ORG, actor=actor, target=service, detail={"created": "service"}, ip=ip)
     return service
+
+
+def _rename(unit: _Unit, name: str, kind: str, actor: User | None, ip: str | None) -> _Unit:
+    if unit.name == name:
+        return unit
+    taken = find_named(type(unit), name, besides=unit)
+    if taken is not None:
+        raise NameTaken(taken.name)
+    before, unit.name = unit.name, name
+    unit.save(update_fields=["name"])
+    record(
+        Action.CHANGE_ORG,
+        actor=actor,
+        target=unit,
+        detail={"renamed": kind, "from": before, "to": name},
+        ip=ip,
+    )
+    return unit
+
+
+@transaction.atomic
+def do_rename_agency(
+    agency: Agency, name: str, *, actor: User | None, ip: str | None = None
+) -> Agency:
+    """Rename an agency; its employees, scopes and history follow (NameTaken if used).
+
+    Installers must use the new name from now on; enrolled agents are not affected.
+    """
+    return _rename(agency, name, "agency", actor, ip)
+
+
+@transaction.atomic
+def do_rename_service(
+    service: Service, name: str, *, actor: User | None, ip: str | None = None
+) -> Service:
+    """Rename a service; same rules as `do_rename_agency`."""
+    return _rename(service, name, "service", actor, ip)
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@transaction.atomic
+def do_import_agencies(
+    rows: Sequence[AgencyRow], *, actor: User | None, dry_run: bool = False
+) -> ImportCounts:
+    """Create the agencies of `rows` that do not exist, set the time zone of those that do.
+
+    A name matches an existing agency in any case (its spelling is kept);
+    agencies missing from `rows` are left alone. Importing the same rows
+    again changes nothing. `dry_run` counts, then rolls everything back.
+    """
+    existing = {name_key(agency.name): agency for agency in Agency.objects.all()}
+    created = updated = unchanged = 0
+    for row in rows:
+        agency = existing.get(name_key(row.name))
+        if agency is None:
+            zone = row.time_zone or str(settings.TIME_ZONE)
+            agency = Agency.objects.create(name=row.name, time_zone=zone)
+            existing[name_key(row.name)] = agency
+            record(
+                Action.CHANGE_ORG,
+                actor=actor,
+                target=agency,
+                detail={"created": "agency", "time_zone": zone, "source": "import"},
+            )
+            created += 1
+        elif row.time_zone is not None and row.time_zone != agency.time_zone:
+            before, agency.time_zone = agency.time_zone, row.time_zone
+            agency.save(update_fields=["time_zone"])
+            record(
+                Action.CHANGE_ORG,
+                actor=actor,
+                target=agency,
+                detail={
+                    "updated": "agency",
+                    "time_zone": {"from": before, "to": row.time_zone},
+                    "source": "import",
+                },
+            )
+            updated += 1
+        else:
+            unchanged += 1
+    if dry_run:
+        transaction.set_rollback(True)
+    return ImportCounts(created, updated, unchanged)
+
+
+@transaction.atomic
+def do_import_services(
+    rows: Sequence[ServiceRow], *, actor: User | None, dry_run: bool = False
+) -> ImportCounts:
+    """Create the services of `rows` that do not exist (any case); nothing else changes."""
+    existing = {name_key(name) for name in Service.objects.values_list("name", flat=True)}
+    created = unchanged = 0
+    for row in rows:
+        if name_key(row.name) in existing:
+            unchanged += 1
+            continue
+        service = Service.objects.create(name=row.name)
+        existing.add(name_key(row.name))
+        record(
+            Action.CHANGE_ORG,
+            actor=actor,
+            target=service,
+            detail={"created": "service", "source": "import"},
+        )
+        created += 1
+    if dry_run:
+        transaction.set_rollback(True)
+    return ImportCounts(created=created, unchanged=unchanged)
 
 
 class StillInUse(Exception):

@@ -36,6 +36,32 @@ class Enrollment:
     created_device: bool
 
 
+def _none_yet(model: type[_Named], name: str) -> EnrollmentRefused:
+    """The refusal when the server has no agency (or service) at all yet."""
+    if model is Agency:
+        return EnrollmentRefused(
+            "unknown_agency",
+            f"Agence inconnue « {name} » : le serveur n'a encore aucune agence. Le "
+            "super-administrateur les crée sur le serveur avec « oxytrack agencies import "
+            "agences.csv » (ou « oxytrack agencies add NOM --time-zone Europe/Paris »), ou dans la "
+            "page Organisation de l'application web. / "
+            f"Unknown agency {name!r}: the server has no agency yet. The super-administrator "
+            "creates them on the server with `oxytrack agencies import agencies.csv` (or "
+            "`oxytrack agencies add NAME --time-zone Europe/Paris`), or on the web "
+            "app's Organisation page.",
+        )
+    return EnrollmentRefused(
+        "unknown_service",
+        f"Service inconnu « {name} » : le serveur n'a encore aucun service. Le "
+        "super-administrateur les crée sur le serveur avec « oxytrack services import "
+        "services.csv » (ou « oxytrack services add NOM »), ou dans la page Organisation "
+        "de l'application web. / "
+        f"Unknown service {name!r}: the server has no service yet. The super-administrator "
+        "creates them on the server with `oxytrack services import services.csv` (or "
+        "`oxytrack services add NAME`), or on the web app's Organisation page.",
+    )
+
+
 def _named(model: type[_Named], name: str | None) -> _Named | None:
     """The agency/service called `name` (any case), or a refusal listing the valid ones."""
     if name is None or name == "":
@@ -43,6 +69,9 @@ def _named(model: type[_Named], name: str | None) -> _Named | None:
     found = model.objects.annotate(lname=Lower("name")).filter(lname=Lower(Value(name))).first()
     if found is None:
         valid = ", ".join(model.objects.order_by("name").values_list("name", flat=True))
+        if not valid:
+            # A fresh server: the installer cannot fix this, the super-admin can.
+            raise _none_yet(model, name)
         if model is Agency:
             raise EnrollmentRefused(
                 "unknown_agency",
