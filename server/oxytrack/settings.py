@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tables2",
     "axes",
+    "oxytrack.web",
     "oxytrack.accounts",
     "oxytrack.org",
     "oxytrack.activity",

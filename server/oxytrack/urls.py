@@ -22,5 +22,5 @@ urlpatterns = [
     path("", include("oxytrack.audit.urls")),
 ]
 
-handler404 = "oxytrack.dashboard.views.page_not_found"
-handler500 = "oxytrack.dashboard.views.server_error"
+handler404 = "oxytrack.web.views.page_not_found"
+handler500 = "oxytrack.web.views.server_error"

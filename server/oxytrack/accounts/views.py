@@ -23,7 +23,7 @@ from oxytrack.accounts.decorators import current_user, superadmin_required
 from oxytrack.accounts.forms import AdminCreateForm
 from oxytrack.accounts.models import Role, User
 from oxytrack.audit.request import client_ip
-from oxytrack.dashboard.tables import BaseTable, configure, filter_text, wants_table_only
+from oxytrack.web.tables import BaseTable, configure, filter_text, wants_table_only
 
 
 class AdminTable(BaseTable):

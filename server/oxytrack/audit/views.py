@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET
 
 from oxytrack.accounts.decorators import superadmin_required
 from oxytrack.audit.models import Action, Entry
-from oxytrack.dashboard.tables import BaseTable, configure, filter_text, wants_table_only
+from oxytrack.web.forms import BoundedDateField
+from oxytrack.web.tables import BaseTable, configure, filter_text, wants_table_only
 
 
 class AuditFilterForm(forms.Form):
@@ -27,12 +28,8 @@ class AuditFilterForm(forms.Form):
     )
     actor = forms.CharField(label=_("Auteur"), required=False, max_length=254)
     target = forms.CharField(label=_("Cible"), required=False, max_length=300)
-    start = forms.DateField(
-        label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = BoundedDateField(label=_("Du"), required=False)
+    end = BoundedDateField(label=_("Au"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -1,8 +1,7 @@
-"""Forms of the dashboard pages: search and the date range."""
+"""Forms of the dashboard pages: search (the date range is `oxytrack.web.forms`)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any, cast
 
 from django import forms
@@ -12,9 +11,6 @@ from oxytrack.accounts.models import User
 from oxytrack.dashboard.queries import SearchCriteria
 from oxytrack.org.models import Agency, Service
 from oxytrack.org.queries import org_choices_for
-
-# Longest range one request may ask for: a year of rollups stays a fast read.
-MAX_RANGE_DAYS = 366
 
 
 class SearchForm(forms.Form):
@@ -49,44 +45,3 @@ class SearchForm(forms.Form):
             agency=data["agency"],
             service=data["service"],
         )
-
-
-class RangeForm(forms.Form):
-    """A date range (inclusive) and the day shown on the timeline."""
-
-    start = forms.DateField(label=_("Du"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("Au"), widget=forms.DateInput(attrs={"type": "date"}))
-    day = forms.DateField(
-        label=_("Jour de la frise"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
-                raise forms.ValidationError(
-                    _("La date de fin est antérieure à la date de début."), code="end_before_start"
-                )
-            if (end - start).days >= MAX_RANGE_DAYS:
-                raise forms.ValidationError(
-                    _("La période ne peut pas dépasser %(days)d jours.") % {"days": MAX_RANGE_DAYS},
-                    code="too_long",
-                )
-        return data
-
-
-class TeamRangeForm(RangeForm):
-    """The team overview's range: no timeline, so no day."""
-
-    day = None  # type: ignore[assignment]
-
-
-def shortcuts(today: date) -> list[tuple[str, date, date]]:
-    """The range shortcuts: today, this week (from Monday), last 7 days, this month."""
-    return [
-        (str(_("Aujourd'hui")), today, today),
-        (str(_("Cette semaine")), today - timedelta(days=today.weekday()), today),
-        (str(_("7 derniers jours")), today - timedelta(days=6), today),
-        (str(_("Ce mois-ci")), today.replace(day=1), today),
-    ]

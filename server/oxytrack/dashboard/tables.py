@@ -1,9 +1,6 @@
-"""Server-side tables (django-tables2) shared by every list page.
+"""The dashboard's tables: employees (home, search), titles (detail), team overview.
 
-Each table is rendered by `oxytrack/table.html`: sortable headers, page
-numbers with Précédent/Suivant, a 10/25/50/100 page size and the
-"Affichage de 11 à 20 sur N éléments" line. The live filter box sits above
-it and reloads only the table through htmx.
+Their base and paging come from the ground floor (`oxytrack.web.tables`).
 """
 
 from __future__ import annotations
@@ -14,8 +11,6 @@ from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.conf import settings
-from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -24,76 +19,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from oxytrack.dashboard.formatting import format_duration
-
-PAGE_SIZES = (10, 25, 50, 100)
-DEFAULT_PAGE_SIZE = 25
-# Longest filter text accepted; longer is cut (a LIKE on a huge pattern is wasted work).
-MAX_FILTER_CHARS = 100
-
-
-class BaseTable(tables.Table):
-    """Common options: our template, our parameter names, our empty text."""
-
-    # The id of the element htmx replaces; set per table so two tables on a
-    # page never answer each other's requests.
-    dom_id = "table"
-    # A CSS selector of other inputs every table request carries (a search form).
-    include = ""
-    # Hidden inputs every table request carries (the detail page's date range).
-    hidden: dict[str, str] = {}
-
-    class Meta:
-        template_name = "oxytrack/table.html"
-        attrs = {"class": "data"}
-        order_by_field = "sort"
-        page_field = "page"
-        per_page_field = "per_page"
-        empty_text = ""
-
-
-def filter_text(request: HttpRequest) -> str:
-    """The live filter's text (`q`), stripped and bounded."""
-    return request.GET.get("q", "").strip()[:MAX_FILTER_CHARS]
-
-
-def configure(request: HttpRequest, table: Any, *, url: str) -> Any:
-    """Apply the request's sort, page size (one of PAGE_SIZES) and page to `table`.
-
-    Unlike django-tables2's RequestConfig, a page size outside the offered
-    values falls back to the default instead of fetching any number of rows.
-    """
-    table.request = request
-    table.url = url
-    table.filter_text = filter_text(request)
-    # The hidden `sort` input sends "a,-b" (or nothing): split and drop blanks.
-    sort = [key for value in request.GET.getlist("sort") for key in value.split(",") if key]
-    if sort:
-        table.order_by = sort
-    try:
-        per_page = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        per_page = DEFAULT_PAGE_SIZE
-    if per_page not in PAGE_SIZES:
-        per_page = DEFAULT_PAGE_SIZE
-    table.page_sizes = PAGE_SIZES
-    table.per_page = per_page
-    try:
-        table.paginate(per_page=per_page, page=request.GET.get("page", 1))
-    except PageNotAnInteger:
-        table.paginate(per_page=per_page, page=1)
-    except EmptyPage:
-        table.paginate(per_page=per_page, page=table.paginator.num_pages)
-    return table
-
-
-def wants_table_only(request: HttpRequest, table: Any) -> bool:
-    """True for the htmx requests that replace just this table's body."""
-    htmx = getattr(request, "htmx", None)
-    return htmx is not None and bool(htmx) and htmx.target == f"{table.dom_id}-body"
-
-
-# --- The tables of the dashboard -----------------------------------------------------
+from oxytrack.web.formatting import format_duration
+from oxytrack.web.tables import BaseTable
 
 
 class EmployeeTable(BaseTable):
@@ -105,6 +32,9 @@ class EmployeeTable(BaseTable):
         verbose_name=gettext_lazy("Nom"),
         accessor="display_name",
         order_by=("display_name", "username"),
+        # An enrolled employee has no display name yet: render_name must still
+        # run (django-tables2 would show its default for an empty value).
+        empty_values=(),
     )
     machines = tables.Column(
         verbose_name=gettext_lazy("Machine(s)"),
@@ -133,8 +63,13 @@ class EmployeeTable(BaseTable):
 
     def render_name(self, record: Any) -> SafeString:
         url = reverse("dashboard:employee", args=[record.public_id])
+        if not record.display_name:
+            return format_html('<a href="{}">{}</a>', url, record.login)
         return format_html(
-            '<a href="{}">{}</a><br><small class="muted">{}</small>', url, str(record), record.login
+            '<a href="{}">{}</a><br><small class="muted">{}</small>',
+            url,
+            record.display_name,
+            record.login,
         )
 
     def render_machines(self, record: Any) -> SafeString:

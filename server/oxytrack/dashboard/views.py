@@ -22,17 +22,12 @@ from oxytrack.accounts.decorators import current_user
 from oxytrack.audit.actions import do_record_export, do_record_view
 from oxytrack.audit.request import client_ip
 from oxytrack.dashboard import queries
-from oxytrack.dashboard.forms import RangeForm, SearchForm, TeamRangeForm, shortcuts
-from oxytrack.dashboard.tables import (
-    EmployeeTable,
-    TeamTable,
-    TitleTable,
-    configure,
-    filter_text,
-    wants_table_only,
-)
+from oxytrack.dashboard.forms import SearchForm
+from oxytrack.dashboard.tables import EmployeeTable, TeamTable, TitleTable
 from oxytrack.org.models import Employee
 from oxytrack.org.queries import get_employee_for
+from oxytrack.web.forms import RangeForm, TeamRangeForm, shortcuts
+from oxytrack.web.tables import configure, filter_text, wants_table_only
 
 
 def _employee_table(request: HttpRequest, qs: Any) -> EmployeeTable:
@@ -207,7 +202,9 @@ def employee_activity(request: HttpRequest, public_id: str) -> HttpResponse:
     today = timezone.localdate()
     form = _range_form(request, today)
     context = _activity_context(request, employee, form, today)
-    response = render(request, "dashboard/_activity.html", context)
+    response = render(
+        request, "dashboard/_activity.html", context, status=200 if form.is_valid() else 400
+    )
     if form.is_valid():
         # The address bar follows the range, so a reload or a shared link shows it again.
         response["HX-Push-Url"] = context["detail_url"] + "?" + request.GET.urlencode()
@@ -221,7 +218,7 @@ def employee_titles(request: HttpRequest, public_id: str) -> HttpResponse:
     employee = get_employee_for(current_user(request), public_id)
     form = RangeForm(request.GET)
     if not form.is_valid():
-        return render(request, "dashboard/_range_errors.html", {"form": form})
+        return render(request, "dashboard/_range_errors.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     qs = queries.title_rows(employee, start, end)
     text = filter_text(request)
@@ -233,15 +230,6 @@ def employee_titles(request: HttpRequest, public_id: str) -> HttpResponse:
     # Each sort, page or filter shows titles again: one view entry per request.
     do_record_view(employee, start, end, actor=current_user(request), ip=client_ip(request))
     return render(request, "oxytrack/table.html", {"table": table})
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return render(request, "404.html", status=404)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    # No context processors that touch the database: it may be what failed.
-    return render(request, "500.html", status=500)
 
 
 def _csv_cell(value: object) -> str:

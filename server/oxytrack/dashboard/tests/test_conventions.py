@@ -43,3 +43,30 @@ def test_no_inline_script_or_style_in_templates() -> None:
         if re.search(r"\sstyle=\"", text) or "<style" in text:
             offenders.append(f"{path.name}: inline style")
     assert offenders == []
+
+
+def _imports(path: Path) -> list[str]:
+    return re.findall(r"^\s*(?:from|import) (oxytrack\.[a-z_]+)", path.read_text(), re.MULTILINE)
+
+
+def test_no_app_reaches_up_into_the_dashboard() -> None:
+    # What pages share lives on the ground floor (oxytrack.web), not in a domain app.
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.relative_to(PACKAGE).parts[0] != "dashboard"
+        and "tests" not in path.parts
+        and "oxytrack.dashboard" in _imports(path)
+    ]
+    assert offenders == []
+
+
+def test_the_ground_floor_imports_no_domain_app() -> None:
+    offenders = [
+        f"{path.relative_to(PACKAGE)}: {module}"
+        for path in (PACKAGE / "web").rglob("*.py")
+        if "tests" not in path.parts
+        for module in _imports(path)
+        if module != "oxytrack.web"
+    ]
+    assert offenders == []

@@ -1,12 +1,16 @@
-"""Checks generated from the URL conf: every web page asks for a login, and
-refuses the HTTP methods it does not serve."""
+"""Checks generated from the URL conf: every web page asks for a login,
+refuses the HTTP methods it does not serve, and answers a date out of range
+with a form error or a 4xx, never a 500."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from django.http import QueryDict
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -23,6 +27,7 @@ POST_ONLY = {"org:agency_delete", "org:service_delete", "logout"}
 GET_AND_POST = {
     "org:employee_create",
     "org:employee_transfer",
+    "org:employee_rename",
     "org:employee_delete",
     "org:settings",
     "org:enrollment_key",
@@ -92,3 +97,71 @@ def test_every_page_refuses_other_methods(
         refused.append("post")
     for method in refused:
         assert getattr(client, method)(url).status_code == 405, (method, url)
+
+
+# --- Dates out of range ---------------------------------------------------------------
+
+RECORDED: set[str] = set()
+
+
+class _RecordingQueryDict(QueryDict):
+    """A query string that notes which parameters the view read."""
+
+    def __getitem__(self, key: str) -> Any:
+        RECORDED.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        RECORDED.add(key)
+        return super().get(key, default)
+
+    def getlist(self, key: str, default: Any = None) -> Any:
+        RECORDED.add(key)
+        return super().getlist(key, default)
+
+
+def _recording_middleware(get_response: Any) -> Any:
+    def middleware(request: Any) -> Any:
+        recording = _RecordingQueryDict(request.META.get("QUERY_STRING", ""), mutable=True)
+        request.GET = recording
+        return get_response(request)
+
+    return middleware
+
+
+GET_URLS = [(name, args) for name, args in URLS if name not in POST_ONLY and name not in PUBLIC]
+SAMPLE_DATES = {"start": "2026-01-05", "end": "2026-01-11", "day": "2026-01-07"}
+# Every name a date input of any page is given; each page reads some of them.
+DATE_INPUT = re.compile(r'<input type="date" name="([a-z_]+)"')
+
+
+@pytest.mark.parametrize(("name", "args"), GET_URLS)
+@pytest.mark.parametrize("bad", ["0001-01-01", "9999-12-31"])
+def test_no_page_fails_on_a_date_out_of_range(
+    client: Client,
+    org: Org,
+    superadmin: User,
+    alice: User,
+    settings: Any,
+    name: str,
+    args: tuple[str, ...],
+    bad: str,
+) -> None:
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}._recording_middleware"]
+    client.force_login(superadmin)
+    url = _url(name, args, org, alice)
+    RECORDED.clear()
+    page = client.get(url, SAMPLE_DATES)
+    assert page.status_code == 200, url
+    # The date parameters this page reads, and those it offers as a date input.
+    date_names = (RECORDED & SAMPLE_DATES.keys()) | set(DATE_INPUT.findall(page.content.decode()))
+    for date_name in sorted(date_names):
+        query = {**SAMPLE_DATES, date_name: bad}
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            response = client.get(url, query, **headers)
+            assert response.status_code < 500, (url, query)
+            text = response.content.decode()
+            # A whole page shows the form's error; a fragment (htmx) answers 400.
+            if response.status_code < 400:
+                assert "<html" in text, (url, query)
+                assert "Choisissez une date entre" in text, (url, query)

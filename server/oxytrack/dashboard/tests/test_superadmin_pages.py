@@ -315,7 +315,7 @@ def test_the_404_page_leads_home_or_to_login(client: Client, alice: User) -> Non
 def test_the_500_page_renders(rf: object, db: None) -> None:
     from django.test import RequestFactory
 
-    from oxytrack.dashboard.views import server_error
+    from oxytrack.web.views import server_error
 
     request = RequestFactory().get("/")
     response = server_error(request)

@@ -11,6 +11,13 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     if (path.indexOf("/login/") === 0) {
       event.detail.shouldSwap = false;
       window.location.href = xhr.responseURL;
+      return;
     }
+  }
+  // A fragment refused with 400 carries the form's error message: show it
+  // in place (htmx leaves error responses unswapped by default).
+  if (xhr && xhr.status === 400) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
   }
 });

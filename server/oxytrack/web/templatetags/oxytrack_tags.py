@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
-from oxytrack.dashboard.formatting import format_duration
+from oxytrack.web.formatting import format_duration
 
 register = template.Library()
 
@@ -21,3 +23,9 @@ def percent(part: float | None, whole: float | None) -> str:
     if not whole:
         return "0 %"
     return f"{100 * (part or 0) / whole:.1f} %"
+
+
+@register.simple_tag
+def table_link(table: Any, **overrides: object) -> str:
+    """The table's URL with all its state, and `overrides` (page=2, sort="-active")."""
+    return str(table.link(**overrides))
