@@ -50,8 +50,8 @@ class BaseTable(tables.Table):
         request = getattr(self, "request", None)
         if request is not None:
             query.update(request.GET)
-        for name, value in self.hidden.items():
-            query[name] = value
+        for hidden_name, hidden_value in self.hidden.items():
+            query[hidden_name] = hidden_value
         query["q"] = getattr(self, "filter_text", "")
         query["per_page"] = str(getattr(self, "per_page", DEFAULT_PAGE_SIZE))
         query["sort"] = ",".join(self.order_by or ())

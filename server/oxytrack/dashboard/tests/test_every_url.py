@@ -157,8 +157,8 @@ def test_no_page_fails_on_a_date_out_of_range(
     date_names = (RECORDED & SAMPLE_DATES.keys()) | set(DATE_INPUT.findall(page.content.decode()))
     for date_name in sorted(date_names):
         query = {**SAMPLE_DATES, date_name: bad}
-        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
-            response = client.get(url, query, **headers)
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url, query, headers=headers)
             assert response.status_code < 500, (url, query)
             text = response.content.decode()
             # A whole page shows the form's error; a fragment (htmx) answers 400.

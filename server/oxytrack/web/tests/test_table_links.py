@@ -60,7 +60,7 @@ def test_sorting_and_paging_links_keep_filter_size_and_sort(
     today = timezone.localdate().isoformat()
     url = reverse("dashboard:employee_titles", args=[employee.public_id])
     body = client.get(
-        url, {"start": today, "end": today, "q": "classeur", "per_page": 10, "sort": "-active"}
+        url, {"start": today, "end": today, "q": "classeur", "per_page": "10", "sort": "-active"}
     ).content.decode()
     links = _links(body)
     for label in ("Suivant", "2", "3"):
