@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import platform
+import re
 import socket
 import sys
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import psutil
 from oxytrack_agent import __version__
 from oxytrack_agent.config import Config, FatalError, Paths, save_config, save_token
 from oxytrack_agent.http import BadCaBundle, Response, TransportError, request, tls_context
+from oxytrack_agent.platforms import full_user_name
 from oxytrack_agent.policy import Policy, save_policy
 
 
@@ -57,8 +59,21 @@ def local_ips() -> list[str]:
     return found[:32]
 
 
+#: The server's limit for `display_name` (docs/api.md).
+MAX_DISPLAY_NAME = 200
+# C0/C1 controls and bidi controls: the server removes them too; removing them
+# here first keeps the 200-character cut on what will actually be shown.
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_display_name(name: str) -> str:
+    """`name` without control or bidi characters, trimmed and cut to the server's limit."""
+    return _UNSHOWN.sub("", name).strip()[:MAX_DISPLAY_NAME].strip()
+
+
 def machine_identity() -> dict[str, Any]:
-    """username, domain, hostname, os, agent_version, time_zone, local_ips."""
+    """username, domain, display_name (when the OS knows it), hostname, os,
+    agent_version, time_zone, local_ips."""
     identity: dict[str, Any] = {
         "username": getpass.getuser(),
         "hostname": socket.gethostname(),
@@ -70,6 +85,9 @@ def machine_identity() -> dict[str, Any]:
     domain = os.environ.get("USERDOMAIN") if sys.platform == "win32" else None
     if domain:
         identity["domain"] = domain
+    display_name = clean_display_name(full_user_name())
+    if display_name:
+        identity["display_name"] = display_name
     return identity
 
 

@@ -59,6 +59,29 @@ def wayland_without_x11(environ: dict[str, str] | None = None) -> bool:
     )
 
 
+def full_user_name() -> str:
+    """The person's full name as this OS knows it, or '' (never raises).
+
+    Sent at enrollment so pages show "Jean Dupont" rather than a login; the
+    backend module is imported lazily, as in `current_platform()`.
+    """
+    try:
+        if sys.platform == "win32":
+            from oxytrack_agent.platforms import windows
+
+            return windows.full_user_name()
+        if sys.platform == "darwin":
+            from oxytrack_agent.platforms import macos
+
+            return macos.full_user_name()
+        from oxytrack_agent.platforms import x11
+
+        return x11.full_user_name()
+    except Exception:
+        # A name is a nicety: nothing about it may stop an enrollment.
+        return ""
+
+
 def current_platform() -> Platform:
     """The backend for this OS, imported lazily.
 

@@ -34,6 +34,32 @@ def front_window_title(windows: Iterable[Mapping[str, Any]], pid: int) -> str:
     return ""
 
 
+def full_user_name() -> str:
+    """The account's full name (Foundation's NSFullUserName, else `id -F`), or ''."""
+    if sys.platform != "darwin":
+        return ""
+    import importlib
+
+    try:
+        foundation: Any = importlib.import_module("Foundation")
+        return str(foundation.NSFullUserName() or "").strip()
+    except Exception:
+        # pyobjc missing or broken: the `id` command knows the same name.
+        return _id_full_name()
+
+
+def _id_full_name() -> str:
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            ["/usr/bin/id", "-F"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
 class MacPlatform:
     """The frontmost app and idle time of the logged-in macOS session."""
 

@@ -54,6 +54,36 @@ def app_name(exe: str) -> str:
     return exe[:-4] if exe.lower().endswith(".exe") else exe
 
 
+#: EXTENDED_NAME_FORMAT NameDisplay: the account's "full name" (secext.h).
+_NAME_DISPLAY = 3
+
+
+def full_user_name() -> str:
+    """The account's display name (secur32 GetUserNameExW NameDisplay), or ''.
+
+    A local account outside a domain often has none (ERROR_NONE_MAPPED): then ''.
+    """
+    windll: Any = getattr(ctypes, "windll", None)
+    if windll is None or sys.platform != "win32":
+        return ""
+    try:
+        get_name = windll.secur32.GetUserNameExW
+        get_name.argtypes = [ctypes.c_int, wintypes.LPWSTR, ctypes.POINTER(wintypes.ULONG)]
+        get_name.restype = wintypes.BOOLEAN
+        size = wintypes.ULONG(0)
+        # The first call fails with ERROR_MORE_DATA and says how long the name is.
+        get_name(_NAME_DISPLAY, None, ctypes.byref(size))
+        if not size.value:
+            return ""
+        buf = ctypes.create_unicode_buffer(size.value + 1)
+        size = wintypes.ULONG(size.value + 1)
+        if not get_name(_NAME_DISPLAY, buf, ctypes.byref(size)):
+            return ""
+        return str(buf.value).strip()
+    except Exception:
+        return ""
+
+
 class _LastInputInfo(ctypes.Structure):
     _fields_ = [("cbSize", wintypes.UINT), ("dwTime", wintypes.DWORD)]
 

@@ -48,6 +48,26 @@ def decode_text_property(value: bytes | str, type_name: str) -> str:
     return value.decode("latin-1")
 
 
+def gecos_full_name(gecos: str) -> str:
+    """The full name in a passwd GECOS field: its first comma-separated part.
+
+    `chfn` writes "Full Name,Room,Work phone,Home phone,Other".
+    """
+    return gecos.split(",", 1)[0].strip()
+
+
+def full_user_name() -> str:
+    """The running user's full name from the passwd database, or ''."""
+    import pwd
+
+    try:
+        entry = pwd.getpwuid(os.getuid())
+    except KeyError:
+        # A uid with no passwd entry (containers, some LDAP outages).
+        return ""
+    return gecos_full_name(entry.pw_gecos or "")
+
+
 def _strip_iso2022(chunk: bytes) -> bytes:
     # Designations of the Latin-1 right half (ESC - A) and ASCII left half (ESC ( B).
     return chunk.replace(b"\x1b-A", b"").replace(b"\x1b(B", b"")

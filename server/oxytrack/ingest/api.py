@@ -157,6 +157,7 @@ def enroll(request: HttpRequest) -> Status[dict[str, Any]]:
             agency_name=data.agency,
             service_name=data.service,
             ip=client_ip(request),
+            display_name=data.display_name,
         )
     except EnrollmentRefused as refused:
         status = 409 if refused.code == Code.ALREADY_ASSIGNED else 422

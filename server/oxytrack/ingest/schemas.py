@@ -25,6 +25,8 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
+from oxytrack.org.models import DISPLAY_NAME_MAX, clean_display_name
+
 # C0 and C1 control characters, and lone surrogates (which JSON escapes can
 # carry but no database encoding accepts).
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -41,6 +43,9 @@ def _no_control_characters(value: str) -> str:
 
 # An identity field (user name, host name…): control characters are refused.
 Name = Annotated[str, AfterValidator(_no_control_characters)]
+# A person's name as the OS spells it: shown on pages, so control and bidi
+# characters are removed rather than refused (a name is no reason to fail).
+DisplayName = Annotated[str, AfterValidator(clean_display_name)]
 
 
 def _ip_address(value: str) -> str:
@@ -111,6 +116,14 @@ class EnrollIn(_In):
 
     username: Name = Field(min_length=1, max_length=150)
     domain: Name = Field(default="", max_length=150)
+    display_name: DisplayName | None = Field(
+        default=None,
+        max_length=DISPLAY_NAME_MAX,
+        description=(
+            "the person's full name from the OS; control and bidi characters are removed; "
+            "kept until the super-admin edits it; absent or empty changes nothing"
+        ),
+    )
     hostname: Name = Field(min_length=1, max_length=255)
     os: Name = Field(default="", max_length=100)
     agent_version: Name = Field(default="", max_length=50)

@@ -14,7 +14,15 @@ from oxytrack.activity.models import DailyTotal, DailyUsage, Span
 from oxytrack.audit.actions import record
 from oxytrack.audit.models import Action
 from oxytrack.org.importing import AgencyRow, ServiceRow, find_named, name_key
-from oxytrack.org.models import Agency, Device, Employee, EnrollmentKey, Service, new_enrollment_key
+from oxytrack.org.models import (
+    Agency,
+    Device,
+    Employee,
+    EnrollmentKey,
+    Service,
+    clean_display_name,
+    new_enrollment_key,
+)
 
 _Unit = TypeVar("_Unit", Agency, Service)
 
@@ -65,6 +73,8 @@ def do_create_employee(
         username=username,
         domain=domain,
         display_name=display_name,
+        # A name typed here is the super-admin's: enrollment will not replace it.
+        display_name_locked=bool(display_name),
         agency=agency,
         service=service,
     )
@@ -98,6 +108,26 @@ def do_transfer_employee(
         target=employee,
         target_label=f"{employee} ({employee.login})",
         detail={"from": before, "to": _place(agency, service)},
+        ip=ip,
+    )
+    return employee
+
+
+@transaction.atomic
+def do_rename_employee(
+    employee: Employee, display_name: str, *, actor: User, ip: str | None = None
+) -> Employee:
+    """Set the name pages show ('' shows the login); agents never change it afterwards."""
+    before = employee.display_name
+    employee.display_name = clean_display_name(display_name)
+    employee.display_name_locked = True
+    employee.save(update_fields=["display_name", "display_name_locked"])
+    record(
+        Action.RENAME_EMPLOYEE,
+        actor=actor,
+        target=employee,
+        target_label=f"{employee} ({employee.login})",
+        detail={"from": before, "to": employee.display_name},
         ip=ip,
     )
     return employee

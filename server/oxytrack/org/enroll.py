@@ -123,6 +123,7 @@ def do_enroll_device(
     agency_name: str | None,
     service_name: str | None,
     ip: str | None,
+    display_name: str | None = None,
     now: datetime | None = None,
 ) -> Enrollment:
     """Enroll a device, in one transaction.
@@ -133,6 +134,10 @@ def do_enroll_device(
     replaced). Agency and service are set when the employee has none; asking
     for different ones than the employee has raises `EnrollmentRefused`
     (`already_assigned`): only the super-admin transfers employees.
+
+    `display_name` (the person's name from the OS, already cleaned) names a
+    new employee, and renames a known one until the super-admin has edited
+    their name (`display_name_locked`); empty or None changes nothing.
     """
     now = now or timezone.now()
     agency = _named(Agency, agency_name)
@@ -152,6 +157,7 @@ def do_enroll_device(
                     agency=agency,
                     service=service,
                     ip=ip,
+                    display_name=display_name or "",
                     now=now,
                     token=token,
                 )
@@ -175,6 +181,7 @@ def _enroll(
     agency: Agency | None,
     service: Service | None,
     ip: str | None,
+    display_name: str,
     now: datetime,
     token: str,
 ) -> Enrollment:
@@ -182,7 +189,12 @@ def _enroll(
     created_employee = employee is None
     if employee is None:
         employee = Employee.objects.create(
-            username=username, domain=domain, agency=agency, service=service, created_at=now
+            username=username,
+            domain=domain,
+            display_name=display_name,
+            agency=agency,
+            service=service,
+            created_at=now,
         )
         record(Action.CREATE_EMPLOYEE, actor=None, target=employee, ip=ip)
     else:
@@ -201,6 +213,15 @@ def _enroll(
         if service is not None and employee.service_id is None:
             employee.service = service
             changed.append("service")
+        # The OS name follows the directory (a marriage, a typo fixed) until the
+        # super-admin has chosen one: theirs is never overwritten.
+        if (
+            display_name
+            and not employee.display_name_locked
+            and employee.display_name != display_name
+        ):
+            employee.display_name = display_name
+            changed.append("display_name")
         if changed:
             employee.save(update_fields=changed)
 

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from oxytrack.org.models import Agency, Employee, Service
+from oxytrack.org.models import DISPLAY_NAME_MAX, Agency, Employee, Service, clean_display_name
 
 
 def _org_fields() -> tuple[forms.ModelChoiceField[Agency], forms.ModelChoiceField[Service]]:
@@ -74,6 +74,22 @@ class TransferForm(forms.Form):
                 _("L'utilisateur est déjà dans cette agence et ce service."), code="same_place"
             )
         return data
+
+
+class RenameForm(forms.Form):
+    display_name = forms.CharField(
+        label=_("Nom affiché"),
+        max_length=DISPLAY_NAME_MAX,
+        required=False,
+        help_text=_(
+            "Vide : l'identifiant est affiché. Une fois modifié ici, le nom n'est plus "
+            "mis à jour par l'agent."
+        ),
+    )
+
+    def clean_display_name(self) -> str:
+        # Bidi controls could reorder the rest of a page: removed like the agent's.
+        return clean_display_name(str(self.cleaned_data["display_name"]))
 
 
 class AgencyForm(forms.Form):

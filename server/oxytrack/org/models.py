@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from typing import TYPE_CHECKING
@@ -19,6 +20,20 @@ if TYPE_CHECKING:
 
 def _default_time_zone() -> str:
     return str(settings.TIME_ZONE)
+
+
+#: The longest display name kept (the agent API refuses longer ones, the form too).
+DISPLAY_NAME_MAX = 200
+# C0/C1 controls, bidi controls (they can reorder what follows a name on a
+# page) and lone surrogates (no database encoding accepts them).
+_UNSHOWN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def clean_display_name(value: str) -> str:
+    """`value` without control or bidi characters, trimmed: what a page may show."""
+    return _UNSHOWN.sub("", value).strip()
 
 
 class Agency(models.Model):
@@ -76,7 +91,12 @@ class Employee(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     username = models.CharField(_("identifiant"), max_length=150)
     domain = models.CharField(_("domaine"), max_length=150, blank=True, default="")
-    display_name = models.CharField(_("nom"), max_length=200, blank=True, default="")
+    # Empty means "show the login". Set by the agent at enrollment until the
+    # super-admin edits it; from then on display_name_locked keeps it theirs.
+    display_name = models.CharField(_("nom"), max_length=DISPLAY_NAME_MAX, blank=True, default="")
+    display_name_locked = models.BooleanField(
+        _("nom fixé par le super-administrateur"), default=False
+    )
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="employees"
     )

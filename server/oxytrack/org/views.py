@@ -14,7 +14,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from oxytrack.accounts.decorators import current_user, require_superadmin, superadmin_required
 from oxytrack.audit.request import client_ip
 from oxytrack.org import actions
-from oxytrack.org.forms import AgencyForm, EmployeeCreateForm, ServiceForm, TransferForm
+from oxytrack.org.forms import (
+    AgencyForm,
+    EmployeeCreateForm,
+    RenameForm,
+    ServiceForm,
+    TransferForm,
+)
 from oxytrack.org.models import Agency, Service
 from oxytrack.org.queries import get_employee_for, org_units
 
@@ -62,6 +68,25 @@ def employee_transfer(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.success(request, _("Utilisateur « %(name)s » transféré.") % {"name": employee})
         return redirect("dashboard:employee", public_id=employee.public_id)
     return render(request, "org/employee_transfer.html", {"form": form, "employee": employee})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def employee_rename(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Edit the name pages show (404 out of scope, then 403 for an admin)."""
+    employee = get_employee_for(current_user(request), public_id)
+    require_superadmin(request.user)
+    form = RenameForm(request.POST or None, initial={"display_name": employee.display_name})
+    if request.method == "POST" and form.is_valid():
+        actions.do_rename_employee(
+            employee,
+            form.cleaned_data["display_name"],
+            actor=current_user(request),
+            ip=client_ip(request),
+        )
+        messages.success(request, _("Nom de « %(login)s » enregistré.") % {"login": employee.login})
+        return redirect("dashboard:employee", public_id=employee.public_id)
+    return render(request, "org/employee_rename.html", {"form": form, "employee": employee})
 
 
 @require_http_methods(["GET", "POST"])

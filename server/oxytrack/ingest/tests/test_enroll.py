@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from oxytrack.accounts.models import User
 from oxytrack.audit.models import Entry
 from oxytrack.conftest import EnrolledDevice, Org
 from oxytrack.ingest.tests.payloads import BASE, batch, consecutive, post_batch
-from oxytrack.org.actions import do_rotate_enrollment_key, get_enrollment_key
+from oxytrack.org.actions import do_create_employee, do_rotate_enrollment_key, get_enrollment_key
 from oxytrack.org.models import Device, Employee
 from oxytrack.org.tokens import TOKEN_PREFIX, hash_device_token
 
@@ -231,3 +233,69 @@ def test_enrolled_devices_survive_a_key_rotation(
     start = timezone.now().replace(microsecond=0) - timedelta(hours=1)
     response = post_batch(client, enrolled_device.token, batch(consecutive(start, 2)))
     assert response.status_code == 200
+
+
+def test_without_a_display_name_the_employee_has_none(client: Client, key: str) -> None:
+    reply = enroll(client, key).json()
+    employee = Device.objects.get(public_id=reply["device_id"]).employee
+    assert employee.display_name == ""
+    assert str(employee) == "CORP\\jdupont"  # pages show the login
+
+
+def test_the_agents_display_name_names_a_new_employee(client: Client, key: str) -> None:
+    reply = enroll(client, key, display_name="  Jean \u202eDupont\u2069\x07 ").json()
+    employee = Device.objects.get(public_id=reply["device_id"]).employee
+    # Bidi and control characters removed: nothing can reorder the page around it.
+    assert employee.display_name == "Jean Dupont"
+    assert not employee.display_name_locked
+    assert str(employee) == "Jean Dupont"
+
+
+def test_re_enrollment_follows_the_os_name_until_the_superadmin_edits_it(
+    client: Client, key: str, superadmin: User
+) -> None:
+    enroll(client, key, display_name="Jean Dupont")
+    enroll(client, key, display_name="Jean Dupont-Moreau", hostname="PC-NICE-43")
+    employee = Employee.objects.get(username="jdupont")
+    assert employee.display_name == "Jean Dupont-Moreau"
+    # Absent or empty: the agent knows no name, the one we have stays.
+    enroll(client, key)
+    enroll(client, key, display_name="\u202e ")
+    employee.refresh_from_db()
+    assert employee.display_name == "Jean Dupont-Moreau"
+
+    manager = Client()
+    manager.force_login(superadmin)
+    url = reverse("org:employee_rename", args=[employee.public_id])
+    assert manager.post(url, {"display_name": "Jean D. (compta)"}).status_code == 302
+    for name in ("Jean Dupont", "Someone Else"):
+        assert enroll(client, key, display_name=name).status_code == 201
+    employee.refresh_from_db()
+    assert employee.display_name == "Jean D. (compta)"
+    assert employee.display_name_locked
+
+
+def test_a_name_typed_at_creation_is_kept_by_enrollment(
+    client: Client, key: str, superadmin: User
+) -> None:
+    do_create_employee(
+        username="jdupont",
+        domain="CORP",
+        display_name="Jean Dupont",
+        agency=None,
+        service=None,
+        actor=superadmin,
+    )
+    assert enroll(client, key, display_name="DUPONT Jean (ext)").status_code == 201
+    assert Employee.objects.get(username="jdupont").display_name == "Jean Dupont"
+
+
+def test_a_display_name_over_200_characters_is_refused(client: Client, key: str) -> None:
+    before = snapshot()
+    response = enroll(client, key, display_name="x" * 201)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_field"
+    assert "display_name" in response.json()["message"]
+    assert snapshot() == before
+    # What the agent sends: cleaned, then cut at 200.
+    assert enroll(client, key, display_name="x" * 200 + "\u202e").status_code == 201
