@@ -22,5 +22,7 @@ urlpatterns = [
     path("", include("oxytrack.audit.urls")),
 ]
 
+# Under /api/: JSON, telling a bad Host and a too-large body apart (api_errors.py).
+handler400 = "oxytrack.api_errors.bad_request"
 handler404 = "oxytrack.web.views.page_not_found"
 handler500 = "oxytrack.web.views.server_error"

@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from oxytrack import api_errors
+
 if TYPE_CHECKING:
     from ninja import NinjaAPI
 
@@ -20,11 +22,19 @@ RETRY_AFTER_S = 5
 
 
 class Code:
-    """The stable error codes (documented in docs/api.md)."""
+    """The stable error codes (documented in docs/api.md).
+
+    Those of errors answered outside the views (unknown URL, wrong method,
+    bad Host, crash) come from oxytrack.api_errors, for every API.
+    """
 
     MALFORMED = "malformed"  # 400: not JSON, not an object, bad gzip
+    BAD_REQUEST = api_errors.Code.BAD_REQUEST  # 400: refused by Django before the view
+    BAD_HOST = api_errors.Code.BAD_HOST  # 400: Host header not in ALLOWED_HOSTS
     UNAUTHORIZED = "unauthorized"  # 401: missing, unknown or revoked token / key
-    NOT_FOUND = "not_found"  # 404
+    FORBIDDEN = api_errors.Code.FORBIDDEN  # 403
+    NOT_FOUND = api_errors.Code.NOT_FOUND  # 404
+    METHOD_NOT_ALLOWED = api_errors.Code.METHOD_NOT_ALLOWED  # 405, with Allow
     ALREADY_ASSIGNED = "already_assigned"  # 409
     TOO_LARGE = "too_large"  # 413: body over OXYTRACK_MAX_BATCH_BYTES (decompressed)
     TOO_MANY_SPANS = "too_many_spans"  # 413: over OXYTRACK_MAX_BATCH_SPANS
@@ -39,6 +49,7 @@ class Code:
     OVERLAP = "overlap"  # 422
     BATCH_ID_TAKEN = "batch_id_taken"  # 422: the id belongs to another device's batch
     SLOW_DOWN = "slow_down"  # 429
+    SERVER_ERROR = api_errors.Code.SERVER_ERROR  # 500: a bug
     BUSY = "busy"  # 503
 
 
