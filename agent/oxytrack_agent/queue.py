@@ -18,7 +18,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import Any
 
 from oxytrack_agent.spans import Span
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_BATCH_SPANS = 5000
 #: The server refuses batches over 4 MiB decompressed (DESIGN.md): keep a margin.
 MAX_BATCH_BYTES = 3_500_000
@@ -65,7 +65,26 @@ CREATE TABLE daily (
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-_MIGRATIONS = {1: _SCHEMA_V1}
+# v2: today's totals per title (what `status` shows is what the server will
+# store), and each batch's covered time (what waits, as time).
+_SCHEMA_V2 = """
+ALTER TABLE daily RENAME TO daily_v1;
+CREATE TABLE daily (
+    day TEXT NOT NULL,
+    app TEXT NOT NULL,
+    title TEXT NOT NULL,
+    active_s REAL NOT NULL DEFAULT 0,
+    idle_s REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, app, title)
+);
+INSERT INTO daily (day, app, title, active_s, idle_s)
+    SELECT day, app, '', active_s, idle_s FROM daily_v1;
+DROP TABLE daily_v1;
+ALTER TABLE batches ADD COLUMN duration_s REAL NOT NULL DEFAULT 0;
+UPDATE batches SET duration_s = last_end - first_start;
+"""
+
+_MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 
 @dataclass(frozen=True)
@@ -82,6 +101,9 @@ class QueueStats:
     """What `status` shows about the outbox."""
 
     waiting_spans: int
+    #: Sampled time waiting to be sent (spans and sealed batches), and its oldest start.
+    waiting_s: float
+    waiting_since: float | None
     pending_batches: int
     rejected_batches: int
     dropped_spans: int
@@ -104,23 +126,51 @@ class Queue:
         # check_same_thread=False: a Queue may be handed to another thread (the
         # final upload, tests), never used by two at once.
         self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except BaseException:
+            # A full disk fails here: let go of the file (and its -shm) at once.
+            self._db.close()
+            raise
 
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+    @classmethod
+    def read_only(cls, path: Path) -> Queue:
+        """A connection that never writes (for `status`): no migration, no file created.
+
+        sqlite3.Error when the file is missing, unreadable, or of another schema.
+        """
+        self = cls.__new__(cls)
+        self._db = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2, isolation_level=None
+        )
+        try:
+            version = self.schema_version
+            if version != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"queue schema {version}, expected {SCHEMA_VERSION}")
+        except BaseException:
+            self._db.close()
+            raise
+        return self
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # After SQLITE_FULL or an I/O error SQLite may already have rolled
+            # back: a ROLLBACK then fails, and must not hide the first error.
+            if self._db.in_transaction:
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     def _migrate(self) -> None:
         with self._tx() as db:
@@ -154,10 +204,10 @@ class Queue:
                 day = datetime.fromtimestamp(s.start, tz=tz).date().isoformat()
                 column = "active_s" if s.active else "idle_s"
                 db.execute(
-                    f"INSERT INTO daily (day, app, {column}) VALUES (?, ?, ?)"  # noqa: S608
-                    f" ON CONFLICT (day, app)"
+                    f"INSERT INTO daily (day, app, title, {column}) VALUES (?, ?, ?, ?)"  # noqa: S608
+                    f" ON CONFLICT (day, app, title)"
                     f" DO UPDATE SET {column} = {column} + excluded.{column}",
-                    (day, s.app, s.duration),
+                    (day, s.app, s.title, s.duration),
                 )
             payload = json.dumps([s.to_wire() for s in checkpoint], ensure_ascii=False)
             db.execute("INSERT OR REPLACE INTO checkpoint (id, spans) VALUES (1, ?)", (payload,))
@@ -224,7 +274,7 @@ class Queue:
                     body["local_ips"] = local_ips
                 db.execute(
                     "INSERT INTO batches (batch_id, created_at, first_start, last_end,"
-                    " span_count, body) VALUES (?, ?, ?, ?, ?, ?)",
+                    " span_count, body, duration_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         batch_id,
                         time.time(),
@@ -232,6 +282,7 @@ class Queue:
                         max(s.end for s in spans),
                         len(spans),
                         json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                        sum(s.duration for s in spans),
                     ),
                 )
                 db.executemany("DELETE FROM spans WHERE id = ?", [(r[0],) for r in rows])
@@ -314,13 +365,19 @@ class Queue:
     def stats(self) -> QueueStats:
         """Queue depth, errors and last success."""
         db = self._db
-        waiting = db.execute("SELECT COUNT(*) FROM spans").fetchone()[0]
-        batched, n_pending = db.execute(
-            "SELECT COALESCE(SUM(span_count), 0), COUNT(*) FROM batches WHERE state = 'pending'"
+        waiting, spans_s, spans_since = db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(end - start), 0), MIN(start) FROM spans"
         ).fetchone()
+        batched, n_pending, batched_s, batched_since = db.execute(
+            "SELECT COALESCE(SUM(span_count), 0), COUNT(*), COALESCE(SUM(duration_s), 0),"
+            " MIN(first_start) FROM batches WHERE state = 'pending'"
+        ).fetchone()
+        starts = [float(t) for t in (spans_since, batched_since) if t is not None]
         rejected = db.execute("SELECT COUNT(*) FROM batches WHERE state = 'rejected'").fetchone()[0]
         return QueueStats(
             waiting_spans=int(waiting) + int(batched),
+            waiting_s=float(spans_s) + float(batched_s),
+            waiting_since=min(starts, default=None),
             pending_batches=int(n_pending),
             rejected_batches=int(rejected),
             dropped_spans=int(self.meta("dropped_spans") or 0),
@@ -330,20 +387,33 @@ class Queue:
         )
 
     def day_totals(self, day: str, tz: tzinfo) -> list[tuple[str, float, float]]:
-        """(app, active s, idle s) for one local day, most active first.
+        """(app, active s, idle s) for one local day, most active first."""
+        totals: dict[str, list[float]] = {}
+        for app, _title, active, idle in self.title_totals(day, tz):
+            entry = totals.setdefault(app, [0.0, 0.0])
+            entry[0] += active
+            entry[1] += idle
+        return sorted(((app, a, i) for app, (a, i) in totals.items()), key=lambda t: (-t[1], t[0]))
 
+    def title_totals(self, day: str, tz: tzinfo) -> list[tuple[str, str, float, float]]:
+        """(app, title, active s, idle s) for one local day, most active first.
+
+        The titles as stored, so after the privacy rules: what the server gets.
         Includes the span being extended (from the checkpoint), so a morning
         spent in one window shows before the window changes.
         """
-        totals: dict[str, list[float]] = {}
-        for app, active, idle in self._db.execute(
-            "SELECT app, active_s, idle_s FROM daily WHERE day = ?", (day,)
+        totals: dict[tuple[str, str], list[float]] = {}
+        for app, title, active, idle in self._db.execute(
+            "SELECT app, title, active_s, idle_s FROM daily WHERE day = ?", (day,)
         ):
-            totals[str(app)] = [float(active), float(idle)]
+            totals[(str(app), str(title))] = [float(active), float(idle)]
         row = self._db.execute("SELECT spans FROM checkpoint WHERE id = 1").fetchone()
         for data in json.loads(row[0]) if row else []:
             span = Span.from_wire(data)
             if datetime.fromtimestamp(span.start, tz=tz).date().isoformat() == day:
-                entry = totals.setdefault(span.app, [0.0, 0.0])
+                entry = totals.setdefault((span.app, span.title), [0.0, 0.0])
                 entry[0 if span.active else 1] += span.duration
-        return sorted(((app, a, i) for app, (a, i) in totals.items()), key=lambda t: (-t[1], t[0]))
+        return sorted(
+            ((app, title, a, i) for (app, title), (a, i) in totals.items()),
+            key=lambda t: (-t[2], -t[3], t[0], t[1]),
+        )

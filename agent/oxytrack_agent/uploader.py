@@ -8,10 +8,13 @@ sets the batch aside with the server's message and the rest goes on.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,25 +29,34 @@ from tenacity import (
 )
 
 from oxytrack_agent.config import Config, FatalError
+from oxytrack_agent.health import Health
 from oxytrack_agent.http import BadCaBundle, Response, TransportError, request, tls_context
+from oxytrack_agent.i18n import N_, _
 from oxytrack_agent.policy import Policy
 from oxytrack_agent.queue import Queue
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 600.0
-REENROLL_MESSAGE = (
+REENROLL_MESSAGE = N_(
     "Le serveur ne reconnaît plus cet appareil (401) : l'envoi est arrêté. "
     "Réinscrivez l'agent avec « oxytrack-agent enroll »."
 )
 
 
 class TransientError(Exception):
-    """Worth retrying later: network down, timeout, 429, 503, 5xx."""
+    """Worth retrying later: network down, timeout, 429, 503, 5xx.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    `kind` is "network" (the server could not be reached) or "server" (it
+    answered, but not now), for `status`.
+    """
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, kind: str = "server"
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.kind = kind
 
 
 class ReenrollRequired(FatalError):
@@ -116,7 +128,9 @@ class Client:
         try:
             self._context = tls_context(config.verify)
         except BadCaBundle as exc:
-            raise FatalError(f"Certificats de l'autorité interne illisibles : {exc}") from None
+            raise FatalError(
+                _("Certificats de l'autorité interne illisibles : {error}").format(error=exc)
+            ) from None
         self._auth = {"Authorization": f"Bearer {token}"}
 
     def close(self) -> None:
@@ -142,10 +156,10 @@ class Client:
         except TransportError as exc:
             # Network down, refused, timeout, or a TLS problem the admin may fix
             # on the server: all worth retrying with backoff.
-            raise TransientError(f"réseau : {exc}") from exc
+            raise TransientError(f"réseau : {exc}", kind="network") from exc
         status = response.status
         if status == 401:
-            raise ReenrollRequired(REENROLL_MESSAGE)
+            raise ReenrollRequired(_(REENROLL_MESSAGE))
         if status in (408, 429) or status >= 500:
             raise TransientError(
                 error_message(response), parse_retry_after(response.headers.get("Retry-After"))
@@ -182,14 +196,17 @@ class Uploader:
         time_zone: Callable[[], str],
         local_ips: Callable[[], list[str]] = list,
         interval: Callable[[], float],
+        health: Health | None = None,
     ) -> None:
         self.queue = queue
+        self.health = health
         self.client = client
         self.policy = policy
         self.time_zone = time_zone
         self.local_ips = local_ips
         self.interval = interval
         self.stopped_for_reenroll = False
+        self._local_failures = 0
 
     def upload_once(self, timeout: float | None = None) -> UploadResult:
         """Seal waiting spans and send every pending batch in order.
@@ -204,11 +221,17 @@ class Uploader:
             try:
                 response = self.client.post_batch(batch.body, timeout)
             except TransientError as exc:
+                self._trouble(exc.kind, str(exc))
                 self.queue.note_error(str(exc))
                 raise
             result.sent_batches += 1
             if response.status in (200, 201):
                 reply = response.json()
+                if self.health is not None:
+                    self.health.update(
+                        upload_kind=None, upload_since=None, upload_message="",
+                        last_success=time.time(),
+                    )  # fmt: skip
                 self.queue.ack(batch.batch_id)
                 result.accepted += int(reply.get("accepted", 0))
                 result.duplicates += int(bool(reply.get("duplicate", False)))
@@ -221,6 +244,16 @@ class Uploader:
                 self.queue.reject(batch.batch_id, message)
                 result.rejected += 1
         return result
+
+    def _trouble(self, kind: str, message: str) -> None:
+        """Tell `status` that uploads fail, keeping since when."""
+        if self.health is None:
+            return
+        state = self.health.state
+        since = state.upload_since if state.upload_kind == kind else None
+        self.health.update(
+            upload_kind=kind, upload_since=since or time.time(), upload_message=message
+        )
 
     def _maybe_refresh_policy(self, version: Any, timeout: float | None) -> None:
         if version is None or version == self.policy.get().version:
@@ -272,14 +305,26 @@ class Uploader:
                 return  # stopping: the final attempt is the caller's
             except ReenrollRequired as exc:
                 log.error("%s", exc)
-                self.queue.note_error(str(exc))
-                self.queue.set_meta("needs_reenroll", "1")
+                self._trouble("reenroll", str(exc))
                 self.stopped_for_reenroll = True
+                try:
+                    self.queue.note_error(str(exc))
+                    self.queue.set_meta("needs_reenroll", "1")
+                except (sqlite3.Error, OSError):
+                    log.warning("re-enrollment needed, not written to the queue (disk)")
                 return
+            except (sqlite3.Error, OSError) as exc:
+                # The local queue refuses (full disk): the sampler holds spans in
+                # memory and status says so; uploads resume with the disk.
+                self._local_failures += 1
+                if self._local_failures % 30 == 1:
+                    log.warning("upload round skipped, local queue unavailable: %s", exc)
             except Exception:
                 # Never let the thread die silently: log, and try again next round.
                 log.exception("unexpected error in the uploader")
-                self.queue.note_error("erreur interne de l'envoi (voir le journal)")
+                self._trouble("internal", "erreur interne de l'envoi (voir le journal)")
+                with contextlib.suppress(sqlite3.Error, OSError):
+                    self.queue.note_error("erreur interne de l'envoi (voir le journal)")
 
 
 def batch_spans(body: bytes) -> list[dict[str, Any]]:

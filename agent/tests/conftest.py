@@ -19,10 +19,22 @@ from typing import Any
 
 import pytest
 
+from oxytrack_agent import i18n
 from oxytrack_agent.config import Config, Paths
 
 TOKEN = "oxd_test-token-0123456789abcdef0123456789abcdef"
 KEY = "enrollment-key-for-tests"
+
+
+@pytest.fixture(autouse=True)
+def french(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The agent speaks French whatever this machine's locale (tests switch it on purpose)."""
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANGUAGE", "fr")
+    i18n.reset()
+    yield
+    i18n.reset()
 
 
 @dataclass

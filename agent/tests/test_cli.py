@@ -11,7 +11,8 @@ import pytest
 from oxytrack_agent import autostart
 from oxytrack_agent.cli import main
 from oxytrack_agent.config import Paths, load_config
-from oxytrack_agent.lock import SingleInstance
+from oxytrack_agent.health import Health, state_path
+from oxytrack_agent.lock import SingleInstance, is_running
 from oxytrack_agent.policy import load_policy
 from oxytrack_agent.queue import Queue
 from oxytrack_agent.spans import Span
@@ -76,23 +77,53 @@ def test_status_says_in_french_what_is_collected_and_what_waits(
     queue = Queue(xdg.queue_file)
     from datetime import datetime
 
-    t = datetime.now(tz=NOW_TZ).replace(hour=9, minute=0, second=0).timestamp()
+    nine = datetime.now(tz=NOW_TZ).replace(hour=9, minute=0, second=0, microsecond=0)
+    t = nine.timestamp()
     queue.store(
-        [Span(t, t + 3900, "firefox", "x", True), Span(t + 3900, t + 4020, "firefox", "x", False)],
+        [
+            Span(t, t + 3900, "firefox", "Banque — relevé", True),
+            Span(t + 3900, t + 4020, "firefox", "Banque — relevé", False),
+            Span(t + 4020, t + 4080, "gedit", "notes.txt", True),
+        ],
         [],
         NOW_TZ,
     )
-    queue.note_error("réseau : ConnectionError")
     queue.close()
+    health = Health(state_path(xdg.data_dir))
+    health.update(upload_kind="network", upload_since=t + 1800, upload_message="réseau : refused")
+    health.close()
     assert main(["status"]) == 0
     out = capsys.readouterr().out
+    assert "Agent : arrêté, rien n'est mesuré." in out
     assert "pas de comptage des touches ni des clics" in out
     assert "inactif après 5 min sans clavier ni souris" in out
     assert "applications privées (temps compté, nom et titre cachés) : keepass" in out
-    assert "firefox  1 h 05 min actif, 2 min inactif" in out
-    assert "En attente d'envoi : 2 période(s)" in out
+    # Titles as the server will store them, most active first, with their time.
+    assert "  1 h 05 min actif, 2 min inactif : firefox — Banque — relevé\n" in out
+    assert "  1 min actif, 0 s inactif : gedit — notes.txt\n" in out
+    assert out.index("firefox — Banque") < out.index("gedit — notes.txt")
+    assert "En attente d'envoi : 1 h 08 min mesurées depuis 09:00." in out
+    assert "- serveur injoignable depuis 09:30 : nouvel essai automatique." in out
+    assert "refused" not in out  # the raw error stays in the log
     assert "Dernier envoi réussi : jamais." in out
-    assert "Dernière erreur : réseau : ConnectionError" in out
+
+
+def test_status_says_whether_an_agent_runs_from_the_lock(
+    xdg: Paths, fake_server: FakeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enroll(fake_server, "--agency", "Nice", "--service", "RH")
+    capsys.readouterr()
+    held = SingleInstance(xdg.lock_file)
+    try:
+        main(["status"])
+        assert "Agent : en marche." in capsys.readouterr().out
+        assert is_running(xdg.lock_file)
+    finally:
+        held.release()
+    main(["status"])
+    assert "Agent : arrêté" in capsys.readouterr().out
+    # Asking did not take the lock: an agent starts right after.
+    SingleInstance(xdg.lock_file).release()
 
 
 def test_status_before_enrollment_says_so(xdg: Paths, capsys: pytest.CaptureFixture[str]) -> None:
