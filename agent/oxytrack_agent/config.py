@@ -6,11 +6,13 @@ XDG_DATA_HOME; on Windows %APPDATA%/%LOCALAPPDATA%; on macOS ~/Library.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 import tomli_w
@@ -20,6 +22,23 @@ APP_NAME = "oxytrack-agent"
 
 class FatalError(Exception):
     """Stop with a clear message for the employee (not retried)."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for this machine's own addresses: localhost, 127.0.0.0/8, ::1."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        # Any other name may resolve anywhere: it is not trusted as local.
+        return False
+
+
+def plain_http_off_machine(server: str) -> bool:
+    """True when `server` is http:// to another machine: the token would cross in clear."""
+    parts = urlsplit(server)
+    return parts.scheme.lower() == "http" and not is_loopback(parts.hostname or "")
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,8 @@ class Config:
     ca_bundle: str | None = None
     agency: str | None = None
     service: str | None = None
+    #: Enrolled with --insecure-http: plain HTTP to another machine, on purpose.
+    insecure_http: bool = False
 
     @property
     def api(self) -> str:
@@ -107,9 +128,20 @@ def load_config(paths: Paths) -> Config:
             ca_bundle=data.get("ca_bundle") or None,
             agency=data.get("agency") or None,
             service=data.get("service") or None,
+            insecure_http=data.get("insecure_http") is True,
         )
     except KeyError as exc:
         raise FatalError(f"Configuration incomplète : {exc} manque ({paths.config_file})") from None
+
+
+def transport_warning(config: Config) -> str | None:
+    """What `status` says when the connection to the server is not encrypted, else None."""
+    if config.insecure_http or plain_http_off_machine(config.server):
+        return (
+            "la connexion au serveur n'est pas chiffrée (http://) : le jeton de l'appareil "
+            "et les données passent en clair sur le réseau."
+        )
+    return None
 
 
 def save_config(paths: Paths, config: Config) -> None:

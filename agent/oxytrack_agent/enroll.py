@@ -11,11 +11,19 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import psutil
 
 from oxytrack_agent import __version__
-from oxytrack_agent.config import Config, FatalError, Paths, save_config, save_token
+from oxytrack_agent.config import (
+    Config,
+    FatalError,
+    Paths,
+    plain_http_off_machine,
+    save_config,
+    save_token,
+)
 from oxytrack_agent.http import BadCaBundle, Response, TransportError, request, tls_context
 from oxytrack_agent.platforms import full_user_name
 from oxytrack_agent.policy import Policy, save_policy
@@ -91,6 +99,26 @@ def machine_identity() -> dict[str, Any]:
     return identity
 
 
+def check_server_url(server: str, *, insecure_http: bool = False) -> None:
+    """Refuse (FatalError) an address that is not http(s), or plain http:// to another
+    machine unless `insecure_http`: the device token would cross the network in clear.
+
+    Loopback (localhost, 127.0.0.0/8, ::1) stays allowed: nothing leaves the PC.
+    """
+    parts = urlsplit(server)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise FatalError(
+            f"Adresse du serveur invalide « {server} » : elle doit commencer par https:// "
+            "(par exemple https://oxytrack.example.com)."
+        )
+    if plain_http_off_machine(server) and not insecure_http:
+        raise FatalError(
+            f"Adresse « {server} » refusée : en http:// le jeton de l'appareil et les "
+            "données passeraient en clair sur le réseau. Utilisez l'adresse https:// du "
+            "serveur, ou ajoutez --insecure-http pour accepter une connexion non chiffrée."
+        )
+
+
 def _request(
     method: str, url: str, key: str, verify: str | bool, json_body: Any = None
 ) -> Response:
@@ -116,8 +144,11 @@ def _message(response: Response) -> str:
         return f"{response.status} {response.reason}"
 
 
-def fetch_choices(server: str, key: str, verify: str | bool = True) -> Choices:
+def fetch_choices(
+    server: str, key: str, verify: str | bool = True, *, insecure_http: bool = False
+) -> Choices:
     """The agencies and services to offer (GET choices)."""
+    check_server_url(server, insecure_http=insecure_http)
     response = _request("GET", f"{server.rstrip('/')}/api/agent/v1/choices", key, verify)
     if response.status != 200:
         raise FatalError(f"Liste des agences refusée ({response.status}) : {_message(response)}")
@@ -133,8 +164,14 @@ def enroll(
     agency: str | None = None,
     service: str | None = None,
     ca_bundle: str | None = None,
+    insecure_http: bool = False,
 ) -> Config:
-    """POST enroll, then save the config, the token (0600) and the policy."""
+    """POST enroll, then save the config, the token (0600) and the policy.
+
+    Plain http:// to another machine is refused unless `insecure_http`; that
+    choice is then kept in the config, and `status` warns about it.
+    """
+    check_server_url(server, insecure_http=insecure_http)
     body = machine_identity()
     if agency:
         body["agency"] = agency
@@ -156,6 +193,7 @@ def enroll(
         ca_bundle=ca_bundle,
         agency=agency,
         service=service,
+        insecure_http=plain_http_off_machine(server),
     )
     save_token(paths, str(reply["device_token"]))
     save_config(paths, config)
