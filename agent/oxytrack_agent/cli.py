@@ -9,11 +9,13 @@ import logging.handlers
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from datetime import tzinfo
+from pathlib import Path
 from types import FrameType
 
 from oxytrack_agent import __version__, autostart
@@ -26,6 +28,8 @@ from oxytrack_agent.enroll import (
     local_time_zone,
     run_dialog,
 )
+from oxytrack_agent.health import Health, state_path
+from oxytrack_agent.i18n import _, install_argparse
 from oxytrack_agent.lock import AlreadyRunning, SingleInstance
 from oxytrack_agent.platforms import (
     Platform,
@@ -36,6 +40,7 @@ from oxytrack_agent.platforms import (
 from oxytrack_agent.policy import load_policy, save_policy
 from oxytrack_agent.queue import Queue
 from oxytrack_agent.sampler import Sampler
+from oxytrack_agent.spool import DEFAULT_MEMORY_LIMIT_S, Spool
 from oxytrack_agent.status import render_status
 from oxytrack_agent.uploader import (
     Client,
@@ -58,13 +63,16 @@ def _local_tz() -> tzinfo:
 
 
 def _setup_logging(paths: Paths, level: str) -> None:
-    paths.data_dir.mkdir(parents=True, exist_ok=True)
-    handlers: list[logging.Handler] = [
-        logging.handlers.RotatingFileHandler(
-            paths.log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-        ),
-        logging.StreamHandler(sys.stderr),
-    ]
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    try:
+        paths.data_dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                paths.log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+            )
+        )
+    except OSError as exc:  # no room for even an empty file: log to stderr only
+        print(_("journal indisponible : {error}").format(error=exc), file=sys.stderr)
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -94,7 +102,11 @@ def cmd_enroll(args: argparse.Namespace, paths: Paths) -> int:
             ca_bundle=args.ca_bundle,
             insecure_http=args.insecure_http,
         )
-        print(f"Appareil inscrit auprès de {config.server} ({config.device_id}).")
+        print(
+            _("Appareil inscrit auprès de {server} ({device}).").format(
+                server=config.server, device=config.device_id
+            )
+        )
         return 0
     # Checked before the dialog opens: an http:// address is refused as in a silent install.
     choices = fetch_choices(
@@ -118,9 +130,13 @@ def cmd_enroll(args: argparse.Namespace, paths: Paths) -> int:
 
     picked = run_dialog(choices, submit)
     if picked is None:
-        print("Inscription annulée.", file=sys.stderr)
+        print(_("Inscription annulée."), file=sys.stderr)
         return 1
-    print(f"Appareil inscrit : agence {picked[0]}, service {picked[1]}.")
+    print(
+        _("Appareil inscrit : agence {agency}, service {service}.").format(
+            agency=picked[0], service=picked[1]
+        )
+    )
     return 0
 
 
@@ -128,7 +144,10 @@ def cmd_enroll(args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
-    """Sample, store and upload until SIGTERM, SIGINT, SIGHUP or logoff."""
+    """Sample, store and upload until SIGTERM, SIGINT, SIGHUP or logoff.
+
+    A full or failing disk never ends it (spans wait in memory, see spool.py).
+    """
     config = load_config(paths)
     token = load_token(paths)
     Client(config, token).close()  # a missing CA bundle stops here, not in a thread
@@ -138,20 +157,42 @@ def cmd_run(args: argparse.Namespace, paths: Paths) -> int:
     except AlreadyRunning as exc:
         print(str(exc), file=sys.stderr)
         return 3
-    queue = Queue(paths.queue_file)
+    health = Health(state_path(paths.data_dir))
+    tz = _local_tz()
+    spool = Spool(
+        paths.queue_file,
+        tz=tz,
+        health=health,
+        memory_limit_s=args.memory_limit or DEFAULT_MEMORY_LIMIT_S,
+    )
     try:
         try:
             platform = current_platform()
         except UnsupportedPlatform as exc:
             # Say so, record nothing: guessed windows would be garbage.
             log.error("%s", exc)
-            queue.set_meta("platform_note", str(exc))
+            health.update(platform_note=str(exc))
             return 2
-        queue.set_meta("platform_note", None)
-        return _run(args, paths, config, token, queue, platform)
+        health.update(platform_note=None)
+        return _run(args, paths, config, token, spool, health, platform, tz)
     finally:
-        queue.close()
+        spool.close()
+        health.close()
         lock.release()
+
+
+def _open_queue_when_possible(path: Path, stop: threading.Event, retry_s: float) -> Queue | None:
+    """The uploader's own connection, retried while the disk refuses it; None if stopped."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            return Queue(path)
+        except (sqlite3.Error, OSError) as exc:
+            failures += 1
+            if failures % 30 == 1:
+                log.warning("uploader waits for the local queue: %s", exc)
+            stop.wait(retry_s)
+    return None
 
 
 def _run(
@@ -159,15 +200,12 @@ def _run(
     paths: Paths,
     config: Config,
     token: str,
-    queue: Queue,
+    spool: Spool,
+    health: Health,
     plat: Platform,
+    tz: tzinfo,
 ) -> int:
-    tz = _local_tz()
     tz_name = local_time_zone()
-    recovered = queue.recover(tz)
-    if recovered:
-        log.info("recovered %d span(s) from the last checkpoint (unclean stop)", recovered)
-    queue.prune()
     policy = PolicyHolder(
         load_policy(paths.policy_file), on_change=lambda p: save_policy(paths.policy_file, p)
     )
@@ -187,31 +225,37 @@ def _run(
             signal.signal(getattr(signal, name), on_signal)
 
     def uploader_thread() -> None:
-        own_queue = Queue(paths.queue_file)
         client = Client(config, token)
         try:
-            uploader = Uploader(
-                own_queue,
-                client,
-                policy,
-                time_zone=lambda: tz_name,
-                local_ips=local_ips,
-                interval=upload_interval,
-            )
             try:
                 policy.set(client.get_policy())
             except (TransientError, ReenrollRequired) as exc:
                 log.warning("policy not refreshed at start: %s", exc)
-            uploader.run(stop, wake)
+            except OSError as exc:
+                log.warning("policy not saved (disk): %s", exc)
+            own_queue = _open_queue_when_possible(paths.queue_file, stop, upload_interval())
+            if own_queue is None:
+                return
+            try:
+                Uploader(
+                    own_queue,
+                    client,
+                    policy,
+                    time_zone=lambda: tz_name,
+                    local_ips=local_ips,
+                    interval=upload_interval,
+                    health=health,
+                ).run(stop, wake)
+            finally:
+                own_queue.close()
         finally:
             client.close()
-            own_queue.close()
 
     thread = threading.Thread(target=uploader_thread, name="uploader", daemon=True)
     thread.start()
     sampler = Sampler(
         plat,
-        queue,
+        spool,
         policy,
         tz=tz,
         idle_threshold_override=args.idle_threshold,
@@ -229,6 +273,7 @@ def _run(
         sampler.run(stop)
     except Exception as exc:
         # The display went away (logoff) or the platform broke: shut down cleanly.
+        # (A refusing disk never lands here: the spool keeps spans in memory.)
         log.warning("sampling ended: %s", type(exc).__name__)
     deadline = time.monotonic() + SHUTDOWN_BUDGET_S
     stop.set()
@@ -237,7 +282,8 @@ def _run(
     # The display may already be gone at logoff.
     with contextlib.suppress(Exception):
         plat.close()
-    final_upload(queue, config, token, policy, tz_name, deadline)
+    if spool.queue is not None:
+        final_upload(spool.queue, config, token, policy, tz_name, deadline)
     return 0
 
 
@@ -251,7 +297,10 @@ def final_upload(
 ) -> bool:
     """One last attempt before `deadline` (monotonic); True if everything left."""
     remaining = deadline - time.monotonic()
-    if remaining <= 0.2 or queue.meta("needs_reenroll"):
+    try:
+        if remaining <= 0.2 or queue.meta("needs_reenroll"):
+            return False
+    except sqlite3.Error:
         return False
     client = Client(config, token, timeout=max(0.2, remaining - 0.1))
     try:
@@ -267,6 +316,9 @@ def final_upload(
     except (TransientError, ReenrollRequired) as exc:
         log.warning("last upload failed, kept for next time: %s", exc)
         return False
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("last upload skipped, local queue unavailable: %s", exc)
+        return False
     finally:
         client.close()
 
@@ -275,33 +327,27 @@ def final_upload(
 
 
 def cmd_status(_args: argparse.Namespace, paths: Paths) -> int:
-    """Print what is collected and what waits, in French."""
+    """Print whether the agent runs, what it collects, today's titles and what waits."""
     note = None
     if sys.platform.startswith("linux") and wayland_without_x11():
-        note = (
+        note = _(
             "session Wayland sans X11 : la fenêtre active ne peut pas être lue, "
             "rien n'est enregistré."
         )
-    elif paths.queue_file.exists():
-        queue = Queue(paths.queue_file)
-        try:
-            note = queue.meta("platform_note")
-        finally:
-            queue.close()
     sys.stdout.write(render_status(paths, _local_tz(), platform_note=note))
     return 0
 
 
 def cmd_install_autostart(_args: argparse.Namespace, _paths: Paths) -> int:
     """Start the agent at every logon of this user."""
-    print(f"Démarrage automatique installé : {autostart.install()}")
+    print(_("Démarrage automatique installé : {entry}").format(entry=autostart.install()))
     return 0
 
 
 def cmd_uninstall_autostart(_args: argparse.Namespace, _paths: Paths) -> int:
     """Stop starting the agent at logon."""
     removed = autostart.uninstall()
-    print("Démarrage automatique retiré." if removed else "Pas de démarrage automatique.")
+    print(_("Démarrage automatique retiré.") if removed else _("Pas de démarrage automatique."))
     return 0
 
 
@@ -310,7 +356,7 @@ def cmd_uninstall(_args: argparse.Namespace, paths: Paths) -> int:
     try:
         lock = SingleInstance(paths.lock_file)
     except AlreadyRunning as exc:
-        print(f"{exc} : arrêtez-le d'abord.", file=sys.stderr)
+        print(_("{error} : arrêtez-le d'abord.").format(error=exc), file=sys.stderr)
         return 3
     try:
         if paths.queue_file.exists():
@@ -326,7 +372,7 @@ def cmd_uninstall(_args: argparse.Namespace, paths: Paths) -> int:
                     sent = final_upload(
                         queue, config, token, policy, local_time_zone(), time.monotonic() + 15
                     )
-                    print("Dernier envoi : fait." if sent else "Dernier envoi : impossible.")
+                    print(_("Dernier envoi : fait.") if sent else _("Dernier envoi : impossible."))
                 finally:
                     queue.close()
         autostart.uninstall()
@@ -334,7 +380,7 @@ def cmd_uninstall(_args: argparse.Namespace, paths: Paths) -> int:
         lock.release()
     for directory in (paths.config_dir, paths.data_dir):
         shutil.rmtree(directory, ignore_errors=True)
-    print("Agent désinstallé : démarrage automatique, jeton, configuration et file supprimés.")
+    print(_("Agent désinstallé : démarrage automatique, jeton, configuration et file supprimés."))
     return 0
 
 
@@ -344,18 +390,23 @@ def cmd_uninstall(_args: argparse.Namespace, paths: Paths) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (one subcommand per action)."""
     parser = argparse.ArgumentParser(
-        prog="oxytrack-agent", description="Agent OxyTrack (mesure du temps par application)."
+        prog="oxytrack-agent", description=_("Agent OxyTrack (mesure du temps par application).")
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help=_("afficher la version et quitter"),
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("enroll", help="inscrire ce poste auprès du serveur")
-    p.add_argument("--server", required=True, help="adresse du serveur, https://…")
-    p.add_argument("--key", required=True, help="clé d'inscription (donnée par l'admin)")
-    p.add_argument("--agency", help="agence (installation silencieuse)")
-    p.add_argument("--service", help="service (installation silencieuse)")
-    p.add_argument("--ca-bundle", help="certificats d'une autorité interne (PEM)")
-    p.add_argument("--no-dialog", action="store_true", help="jamais de fenêtre")
+    p = sub.add_parser("enroll", help=_("inscrire ce poste auprès du serveur"))
+    p.add_argument("--server", required=True, help=_("adresse du serveur, https://…"))
+    p.add_argument("--key", required=True, help=_("clé d'inscription (donnée par l'admin)"))
+    p.add_argument("--agency", help=_("agence (installation silencieuse)"))
+    p.add_argument("--service", help=_("service (installation silencieuse)"))
+    p.add_argument("--ca-bundle", help=_("certificats d'une autorité interne (PEM)"))
+    p.add_argument("--no-dialog", action="store_true", help=_("jamais de fenêtre"))
     p.add_argument(
         "--insecure-http",
         action="store_true",
@@ -363,27 +414,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_enroll)
 
-    p = sub.add_parser("run", help="mesurer et envoyer (commande de fond)")
-    p.add_argument("--upload-interval", type=float, metavar="SECONDS")
-    p.add_argument("--idle-threshold", type=float, metavar="SECONDS")
-    p.add_argument("--log-level", default="INFO")
+    p = sub.add_parser("run", help=_("mesurer et envoyer (commande de fond)"))
+    p.add_argument(
+        "--upload-interval",
+        type=float,
+        metavar=_("SECONDES"),
+        help=_("envoyer toutes les N secondes (défaut : règles du serveur)"),
+    )
+    p.add_argument(
+        "--idle-threshold",
+        type=float,
+        metavar=_("SECONDES"),
+        help=_("inactif après N secondes sans saisie (défaut : règles du serveur)"),
+    )
+    p.add_argument("--log-level", default="INFO", help=_("niveau du journal (défaut : INFO)"))
+    p.add_argument(
+        "--memory-limit",
+        type=float,
+        metavar=_("SECONDES"),
+        help=_("temps mesuré gardé en mémoire quand le disque refuse l'écriture (défaut : 4 h)"),
+    )
     p.set_defaults(func=cmd_run)
 
-    sub.add_parser("status", help="ce qui est collecté et ce qui attend").set_defaults(
-        func=cmd_status
-    )
-    sub.add_parser("install-autostart", help="démarrer à l'ouverture de session").set_defaults(
+    sub.add_parser(
+        "status", help=_("si l'agent tourne, ce qui est collecté et ce qui attend")
+    ).set_defaults(func=cmd_status)
+    sub.add_parser("install-autostart", help=_("démarrer à l'ouverture de session")).set_defaults(
         func=cmd_install_autostart
     )
-    sub.add_parser("uninstall-autostart", help="ne plus démarrer seul").set_defaults(
+    sub.add_parser("uninstall-autostart", help=_("ne plus démarrer seul")).set_defaults(
         func=cmd_uninstall_autostart
     )
-    sub.add_parser("uninstall", help="tout retirer de ce poste").set_defaults(func=cmd_uninstall)
+    sub.add_parser("uninstall", help=_("tout retirer de ce poste")).set_defaults(func=cmd_uninstall)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
+    install_argparse()
     args = build_parser().parse_args(argv)
     paths = Paths.default()
     try:
