@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "oxytrack.policy",
     "oxytrack.dashboard",
     "oxytrack.demo",
+    # `oxytrack serve` and the start-up checks (static files collected).
+    "oxytrack.ops",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,17 @@
-"""WSGI entry point for gunicorn."""
+"""WSGI entry point for gunicorn (`oxytrack serve` starts it this way)."""
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oxytrack.settings")
 application = get_wsgi_application()
+
+# Refuse to start (gunicorn stops: "Worker failed to boot") rather than answer
+# every page with a 500 because `collectstatic` has not run.
+from oxytrack.ops.checks import static_files_problem  # noqa: E402  (needs Django set up)
+
+_problem = static_files_problem()
+if _problem:
+    raise ImproperlyConfigured(_problem)

@@ -62,13 +62,19 @@ def test_a_short_secret_key_is_refused(tmp_path: Path) -> None:
 
 
 def test_check_deploy_passes_with_production_settings(tmp_path: Path) -> None:
+    secret = secrets.token_urlsafe(64)
+    # As `oxytrack serve` does before gunicorn: check --deploy refuses uncollected files.
+    collected = oxytrack(
+        tmp_path, "collectstatic", "--noinput", "-v0", SECRET_KEY=secret, **PRODUCTION
+    )
+    assert collected.returncode == 0, collected.stderr
     result = oxytrack(
         tmp_path,
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        SECRET_KEY=secrets.token_urlsafe(64),
+        SECRET_KEY=secret,
         **PRODUCTION,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,1 @@
+"""Running the server: `oxytrack serve`, and start-up checks that refuse a half-installed one."""
