@@ -410,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--insecure-http",
         action="store_true",
-        help="accepter une adresse http:// (connexion non chiffrée) vers une autre machine",
+        help=_("accepter une adresse http:// (connexion non chiffrée) vers une autre machine"),
     )
     p.set_defaults(func=cmd_enroll)
 

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import platformdirs
 import tomli_w
 
+from oxytrack_agent.i18n import _
+
 APP_NAME = "oxytrack-agent"
 
 
@@ -137,7 +139,7 @@ def load_config(paths: Paths) -> Config:
 def transport_warning(config: Config) -> str | None:
     """What `status` says when the connection to the server is not encrypted, else None."""
     if config.insecure_http or plain_http_off_machine(config.server):
-        return (
+        return _(
             "la connexion au serveur n'est pas chiffrée (http://) : le jeton de l'appareil "
             "et les données passent en clair sur le réseau."
         )

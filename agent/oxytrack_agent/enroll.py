@@ -25,6 +25,7 @@ from oxytrack_agent.config import (
     save_token,
 )
 from oxytrack_agent.http import BadCaBundle, Response, TransportError, request, tls_context
+from oxytrack_agent.i18n import _
 from oxytrack_agent.platforms import full_user_name
 from oxytrack_agent.policy import Policy, save_policy
 
@@ -108,14 +109,18 @@ def check_server_url(server: str, *, insecure_http: bool = False) -> None:
     parts = urlsplit(server)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise FatalError(
-            f"Adresse du serveur invalide « {server} » : elle doit commencer par https:// "
-            "(par exemple https://oxytrack.example.com)."
+            _(
+                "Adresse du serveur invalide « {server} » : elle doit commencer par https:// "
+                "(par exemple https://oxytrack.example.com)."
+            ).format(server=server)
         )
     if plain_http_off_machine(server) and not insecure_http:
         raise FatalError(
-            f"Adresse « {server} » refusée : en http:// le jeton de l'appareil et les "
-            "données passeraient en clair sur le réseau. Utilisez l'adresse https:// du "
-            "serveur, ou ajoutez --insecure-http pour accepter une connexion non chiffrée."
+            _(
+                "Adresse « {server} » refusée : en http:// le jeton de l'appareil et les "
+                "données passeraient en clair sur le réseau. Utilisez l'adresse https:// du "
+                "serveur, ou ajoutez --insecure-http pour accepter une connexion non chiffrée."
+            ).format(server=server)
         )
 
 

@@ -9,6 +9,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
+from oxytrack_agent import i18n
 from oxytrack_agent.cli import main
 from oxytrack_agent.config import FatalError, Paths, load_config
 from oxytrack_agent.enroll import check_server_url, local_ips
@@ -127,3 +128,19 @@ def test_plain_http_elsewhere_is_refused_unless_insecure(url: str) -> None:
 def test_an_address_that_is_not_http_is_refused_clearly(url: str) -> None:
     with pytest.raises(FatalError, match="doit commencer par https://"):
         check_server_url(url, insecure_http=True)
+
+
+def test_the_refusal_and_the_warning_are_in_english_for_an_english_session(
+    xdg: Paths,
+    lan_server: FakeServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LANGUAGE", "en_GB:fr")
+    i18n.reset()
+    assert enroll(lan_server.url) == 1
+    assert "over http:// the device token and the data would cross" in capsys.readouterr().err
+    assert enroll(lan_server.url, "--insecure-http") == 0
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    assert "the connection to the server is not encrypted" in capsys.readouterr().out
