@@ -106,7 +106,10 @@ class UnitCommand(BaseCommand):
         return []
 
     def list(self, *, as_csv: bool) -> None:
-        units: list[Any] = list(self.model.objects.annotate(employee_count=Count("employees")))
+        # Explicit order: Meta.ordering does not apply to a GROUP BY query.
+        units: list[Any] = list(
+            self.model.objects.annotate(employee_count=Count("employees")).order_by("name")
+        )
         if as_csv:
             writer = csv.writer(self.stdout, lineterminator="\n")
             writer.writerow(["name", *self.column_names()])
