@@ -443,8 +443,6 @@ def agent_factory(tmp_path: Path, x_display: str) -> Iterator[Any]:
                 "XDG_CONFIG_HOME": str(home / "config"),
                 "XDG_DATA_HOME": str(home / "data"),
                 "TZ": "Europe/Paris",
-                # French, the agent's default, whatever this machine's locale.
-                "LANGUAGE": "fr",
             }
         )
         agent = Agent(home, env)

@@ -23,6 +23,7 @@ from oxytrack.accounts.decorators import current_user, superadmin_required
 from oxytrack.accounts.forms import AdminCreateForm
 from oxytrack.accounts.models import Role, User
 from oxytrack.audit.request import client_ip
+from oxytrack.web.formatting import agent_html
 from oxytrack.web.tables import BaseTable, configure, filter_text, wants_table_only
 
 
@@ -39,6 +40,9 @@ class AdminTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         pass
+
+    def render_display_name(self, value: str) -> SafeString:
+        return agent_html(value)
 
     def render_role(self, record: User) -> str:
         return str(record.get_role_display())

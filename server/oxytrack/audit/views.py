@@ -13,11 +13,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from oxytrack.accounts.decorators import superadmin_required
 from oxytrack.audit.models import Action, Entry
+from oxytrack.web.formatting import agent_html
 from oxytrack.web.forms import BoundedDateField
 from oxytrack.web.tables import BaseTable, configure, filter_text, wants_table_only
 
@@ -73,11 +75,19 @@ class AuditTable(BaseTable):
     def render_at(self, value: datetime) -> str:
         return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
+    # Labels can hold an employee's login or display name: agent text.
+    def render_actor_label(self, value: str) -> SafeString:
+        return agent_html(value)
+
+    def render_target_label(self, value: str) -> SafeString:
+        return agent_html(value)
+
     def render_action(self, record: Entry) -> str:
         return str(record.get_action_display())
 
-    def render_detail(self, value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False) if value else ""
+    def render_detail(self, value: Any) -> SafeString:
+        # Details quote names (an agency, a title) as they were: agent text too.
+        return agent_html(json.dumps(value, ensure_ascii=False)) if value else SafeString("")
 
 
 @require_GET

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from oxytrack.web.formatting import format_duration
+from oxytrack.web.formatting import agent_html, format_duration
 from oxytrack.web.tables import BaseTable
 
 
@@ -64,18 +64,27 @@ class EmployeeTable(BaseTable):
     def render_name(self, record: Any) -> SafeString:
         url = reverse("dashboard:employee", args=[record.public_id])
         if not record.display_name:
-            return format_html('<a href="{}">{}</a>', url, record.login)
+            return format_html('<a href="{}">{}</a>', url, agent_html(record.login))
         return format_html(
             '<a href="{}">{}</a><br><small class="muted">{}</small>',
             url,
-            record.display_name,
-            record.login,
+            agent_html(record.display_name),
+            agent_html(record.login),
         )
 
     def render_machines(self, record: Any) -> SafeString:
         return format_html_join(
-            ", ", "{}", ((d.hostname,) for d in record.devices.all())
+            ", ", "{}", ((agent_html(d.hostname),) for d in record.devices.all())
         ) or SafeString("—")
+
+    def render_last_ip(self, value: str) -> SafeString:
+        return agent_html(value)
+
+    def render_agency(self, value: str) -> SafeString:
+        return agent_html(value)
+
+    def render_service(self, value: str) -> SafeString:
+        return agent_html(value)
 
     def render_last_seen(self, value: datetime | None, record: Any) -> SafeString:
         if value is None:
@@ -130,6 +139,12 @@ class TitleTable(BaseTable):
         super().__init__(*args, **kwargs)
         self.total_active_ms = total_active_ms
 
+    def render_app(self, value: str) -> SafeString:
+        return agent_html(value)
+
+    def render_title(self, value: str) -> SafeString:
+        return agent_html(value)
+
     def render_first_opened(self, value: datetime) -> str:
         return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
@@ -169,9 +184,11 @@ class TeamTable(BaseTable):
     def _search_link(value: str, record: Any) -> SafeString:
         # Search filters on a real agency and service; "—" cannot be asked for there.
         if record.agency_id is None or record.service_id is None:
-            return format_html("{}", value)
+            return agent_html(value)
         query = urlencode({"agency": record.agency_id, "service": record.service_id})
-        return format_html('<a href="{}?{}">{}</a>', reverse("dashboard:search"), query, value)
+        return format_html(
+            '<a href="{}?{}">{}</a>', reverse("dashboard:search"), query, agent_html(value)
+        )
 
     def render_agency(self, value: str, record: Any) -> SafeString:
         return self._search_link(value, record)

@@ -26,6 +26,7 @@ from oxytrack.dashboard.forms import SearchForm
 from oxytrack.dashboard.tables import EmployeeTable, TeamTable, TitleTable
 from oxytrack.org.models import Employee
 from oxytrack.org.queries import get_employee_for
+from oxytrack.web.formatting import chart_label
 from oxytrack.web.forms import RangeForm, TeamRangeForm, shortcuts
 from oxytrack.web.tables import configure, filter_text, wants_table_only
 
@@ -154,16 +155,17 @@ def _activity_context(
         export_url=reverse("dashboard:employee_export", args=[employee.public_id])
         + f"?{urlencode({'start': start.isoformat(), 'end': end.isoformat()})}",
         chart_data={
-            "titles": [[s.label or other, s.active_ms] for s in activity.top_titles],
-            "apps": [[s.label or other, s.active_ms] for s in activity.top_apps],
+            # Plotly draws SVG text, out of reach of HTML's bidi isolation.
+            "titles": [[chart_label(s.label or other), s.active_ms] for s in activity.top_titles],
+            "apps": [[chart_label(s.label or other), s.active_ms] for s in activity.top_apps],
             "days": [[d.day.isoformat(), d.active_ms, d.idle_ms] for d in activity.days],
             # Naive local wall-clock strings: plotly.js has no time zones.
             "timeline": [
                 [
                     _wall_clock(s.start),
                     _wall_clock(s.start + timedelta(milliseconds=s.duration_ms)),
-                    s.app,
-                    s.title,
+                    chart_label(s.app),
+                    chart_label(s.title),
                     s.active,
                 ]
                 for s in queries.timeline(employee, day)

@@ -4,6 +4,10 @@
 // Titles come from whoever sits at the monitored PC: every string handed to
 // plotly goes through `plain()`, because plotly reads a subset of HTML in
 // labels, legends and hover texts. Escaping <, > and & makes them text.
+// Hover templates only name %{customdata}: plotly substitutes it once and does
+// not read %{...} in the title it puts there. Bidi controls (U+202E...) are
+// already replaced by visible marks on the server (web/formatting.py
+// chart_label): SVG text has no HTML isolation.
 "use strict";
 
 (function () {

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString
 
-from oxytrack.web.formatting import format_duration
+from oxytrack.web.formatting import agent_html, chart_label, format_duration
 
 register = template.Library()
 
@@ -29,3 +30,15 @@ def percent(part: float | None, whole: float | None) -> str:
 def table_link(table: Any, **overrides: object) -> str:
     """The table's URL with all its state, and `overrides` (page=2, sort="-active")."""
     return str(table.link(**overrides))
+
+
+@register.filter
+def agent_text(value: object) -> SafeString:
+    """Agent-supplied text isolated in a `<bdi>`, its bidi controls flagged."""
+    return agent_html(value)
+
+
+@register.filter
+def plain_label(value: object) -> str:
+    """Agent-supplied text for plain-text places (the page title): bidi controls shown."""
+    return chart_label(value)
