@@ -18,7 +18,7 @@ from datetime import tzinfo
 from pathlib import Path
 from types import FrameType
 
-from oxytrack_agent import __version__, autostart
+from oxytrack_agent import __version__
 from oxytrack_agent.config import Config, FatalError, Paths, load_config, load_token
 from oxytrack_agent.enroll import (
     EnrollmentConflict,
@@ -41,7 +41,6 @@ from oxytrack_agent.policy import load_policy, save_policy
 from oxytrack_agent.queue import Queue
 from oxytrack_agent.sampler import Sampler
 from oxytrack_agent.spool import DEFAULT_MEMORY_LIMIT_S, Spool
-from oxytrack_agent.status import render_status
 from oxytrack_agent.uploader import (
     Client,
     PolicyHolder,
@@ -334,18 +333,24 @@ def cmd_status(_args: argparse.Namespace, paths: Paths) -> int:
             "session Wayland sans X11 : la fenêtre active ne peut pas être lue, "
             "rien n'est enregistré."
         )
+    from oxytrack_agent.status import render_status
+
     sys.stdout.write(render_status(paths, _local_tz(), platform_note=note))
     return 0
 
 
 def cmd_install_autostart(_args: argparse.Namespace, _paths: Paths) -> int:
     """Start the agent at every logon of this user."""
+    from oxytrack_agent import autostart
+
     print(_("Démarrage automatique installé : {entry}").format(entry=autostart.install()))
     return 0
 
 
 def cmd_uninstall_autostart(_args: argparse.Namespace, _paths: Paths) -> int:
     """Stop starting the agent at logon."""
+    from oxytrack_agent import autostart
+
     removed = autostart.uninstall()
     print(_("Démarrage automatique retiré.") if removed else _("Pas de démarrage automatique."))
     return 0
@@ -353,6 +358,9 @@ def cmd_uninstall_autostart(_args: argparse.Namespace, _paths: Paths) -> int:
 
 def cmd_uninstall(_args: argparse.Namespace, paths: Paths) -> int:
     """Last upload, then remove autostart, token, config and the local queue."""
+    # Not at module level: `run` never needs it (plistlib and shlex stay unloaded).
+    from oxytrack_agent import autostart
+
     try:
         lock = SingleInstance(paths.lock_file)
     except AlreadyRunning as exc:

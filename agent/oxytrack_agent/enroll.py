@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import psutil
-
 from oxytrack_agent import __version__
 from oxytrack_agent.config import (
     Config,
@@ -56,6 +54,9 @@ def local_time_zone() -> str:
 
 def local_ips() -> list[str]:
     """This machine's non-loopback addresses (behind a VPN they differ from last_ip)."""
+    # Imported here, not at start: `run` needs it only at its first upload.
+    import psutil
+
     found: list[str] = []
     for addresses in psutil.net_if_addrs().values():
         for address in addresses:

@@ -9,6 +9,7 @@ bundle given at enrollment.
 
 from __future__ import annotations
 
+import functools
 import json
 import ssl
 import urllib.error
@@ -60,6 +61,15 @@ def tls_context(verify: str | bool) -> ssl.SSLContext:
             return ssl.create_default_context(cafile=verify)
         except (OSError, ssl.SSLError) as exc:
             raise BadCaBundle(f"{verify}: {exc}") from None
+    return _system_store_context()
+
+
+@functools.cache
+def _system_store_context() -> ssl.SSLContext:
+    # Loading the system store parses every CA in it (~2 MiB resident each time,
+    # not all given back): one context per process, shared by the start-up check,
+    # the uploader thread and the last upload. A CA bundle (usually one CA) is
+    # read each time, so a bundle removed after enrollment is still noticed.
     return ssl.create_default_context()
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import psutil
 from Xlib import X, Xatom, display, error
 from Xlib.ext import res as xres
 
@@ -144,6 +143,9 @@ class X11Platform:
             return str(wm_class[1] or wm_class[0])
         pid = self._pid_of(win)
         if pid is not None:
+            # Rare (windows without WM_CLASS): psutil is not loaded until then.
+            import psutil
+
             try:
                 return str(psutil.Process(pid).name())
             except (psutil.Error, OSError):
