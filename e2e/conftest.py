@@ -32,6 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
+from oxytrack.ingest.tests.live import collected_static_root
+
 BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 
@@ -307,6 +309,7 @@ def oxytrack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
             "DJANGO_SETTINGS_MODULE": "oxytrack.settings",
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "OXYTRACK_STATIC_ROOT": str(collected_static_root()),
         }
     )
     # On the suite's SQLite run: its own SQLite file. On the PostgreSQL run: a
@@ -443,6 +446,8 @@ def agent_factory(tmp_path: Path, x_display: str) -> Iterator[Any]:
                 "XDG_CONFIG_HOME": str(home / "config"),
                 "XDG_DATA_HOME": str(home / "data"),
                 "TZ": "Europe/Paris",
+                # French, the agent's default, whatever this machine's locale.
+                "LANGUAGE": "fr",
             }
         )
         agent = Agent(home, env)

@@ -162,9 +162,9 @@ def test_focus_schedule_input_counts_and_idle_reach_the_server(
 
     status = agent.cli("status")
     assert status.returncode == 0
-    assert "En attente d'envoi : 0 période(s)" in status.stdout
+    assert "En attente d'envoi : rien." in status.stdout
     assert "nombre de touches frappées et de clics, jamais quelles touches" in status.stdout
-    assert "Oxyalpha" in status.stdout
+    assert f"Oxyalpha — {TITLES['Oxyalpha']}\n" in status.stdout
 
 
 def test_server_down_then_back_every_span_arrives_exactly_once(
@@ -191,7 +191,7 @@ def test_server_down_then_back_every_span_arrives_exactly_once(
         assert b["start"] == pytest.approx(a["start"] + a["duration_s"], abs=0.005)
     covered = sum(s["duration_s"] for s in spans)
     assert covered == pytest.approx(ended - began, abs=3)
-    assert "En attente d'envoi : 0 période(s)" in agent.cli("status").stdout
+    assert "En attente d'envoi : rien." in agent.cli("status").stdout
 
 
 def test_kill_9_then_restart_loses_at_most_10_seconds(

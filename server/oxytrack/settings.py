@@ -245,7 +245,7 @@ TIME_ZONE = env_time_zone("OXYTRACK_TIME_ZONE", "Europe/Paris")
 # --- Static files (whitenoise; assets come from installed packages) -----------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("OXYTRACK_STATIC_ROOT") or VAR_DIR / "static").resolve()
 _plotly = importlib.util.find_spec("plotly")
 if _plotly is None or not _plotly.submodule_search_locations:
     raise ImproperlyConfigured("the plotly package is not installed")

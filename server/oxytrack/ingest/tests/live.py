@@ -6,12 +6,16 @@ temporary directory, or a PostgreSQL URL given by the caller.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -64,6 +68,32 @@ def request(
     return response.status, dict(response.getheaders()), payload
 
 
+@functools.cache
+def collected_static_root() -> Path:
+    """Static files collected once per test process, for every gunicorn the tests start.
+
+    Production refuses to start without them (oxytrack.ops.checks); collecting
+    them costs seconds and tens of MB, so the servers of a run share one copy.
+    """
+    root = Path(tempfile.mkdtemp(prefix="oxytrack-static-"))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "oxytrack.settings",
+            "OXYTRACK_VAR_DIR": str(root / "var"),
+            "OXYTRACK_STATIC_ROOT": str(root / "static"),
+        }
+    )
+    subprocess.run(
+        [sys.executable, "-m", "oxytrack.manage", "collectstatic", "--noinput", "-v0"],
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root / "static"
+
+
 @contextmanager
 def live_server(
     var_dir: Path,
@@ -80,6 +110,7 @@ def live_server(
             "DJANGO_SETTINGS_MODULE": "oxytrack.settings",
             "OXYTRACK_VAR_DIR": str(var_dir),
             "OXYTRACK_LOG_LEVEL": "WARNING",
+            "OXYTRACK_STATIC_ROOT": str(collected_static_root()),
             **(extra_env or {}),
         }
     )
