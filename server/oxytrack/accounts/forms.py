@@ -16,8 +16,18 @@ class LoginForm(AuthenticationForm):
         label=_("Adresse e-mail"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+    # Django's own text reads "un adresse e-mail" in French (it puts the field's
+    # name after "un") and says both fields are case-sensitive: the address is not.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Saisissez une adresse e-mail et un mot de passe valides. Le mot de passe "
+            "distingue les majuscules des minuscules, l'adresse non."
+        ),
+    }
 
     def clean_username(self) -> str:
+        # Addresses are stored lower-case (UserManager.create_user): any case logs in.
         return str(self.cleaned_data["username"]).strip().lower()
 
 

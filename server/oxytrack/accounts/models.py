@@ -27,6 +27,10 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
+    def get_by_natural_key(self, username: str | None) -> User:
+        """The manager with this email, whatever its case (emails are stored lower-case)."""
+        return self.get(email=(username or "").strip().lower())
+
     def create_superadmin(self, email: str, password: str | None = None, **fields: Any) -> User:
         """The super-administrator: sees and manages everything."""
         return self.create_user(email, password, role=Role.SUPERADMIN, **fields)

@@ -37,6 +37,7 @@ from django.utils import timezone
 from oxytrack.accounts.models import User
 from oxytrack.activity.models import DailyTotal, DailyUsage, Span
 from oxytrack.org.models import Agency, Device, Employee, Service
+from oxytrack.web.formatting import fold
 
 # The pie shows this many titles (or apps), the rest summed as "Autres".
 PIE_SLICES = 7
@@ -57,6 +58,19 @@ class SearchCriteria:
 
 def _device_matches(condition: Q) -> Exists:
     return Exists(Device.objects.filter(condition, employee=OuterRef("pk")))
+
+
+def _units_named(model: type[Agency] | type[Service], needle: str) -> list[int]:
+    """The ids of the agencies (or services) whose folded name contains `needle` (folded).
+
+    A few dozen rows: folded in Python, so "fort de france" finds "Fort-de-France"'s
+    accents and case alike on both databases.
+    """
+    return [pk for pk, name in model.objects.values_list("pk", "name") if needle in fold(name)]
+
+
+#: How the employee tables sort by name: French order (folded), then the raw name.
+NAME_ORDER = ("sort_name", "display_name", "username")
 
 
 def _other_todays(now: datetime) -> dict[str, date]:
@@ -88,9 +102,11 @@ def employee_list(
 
     "Today" is each employee's own: the local date in the time zone of their
     latest device (their agency's before any), as their spans' days are.
-    `text` is the live filter: a case-insensitive substring of the name, login,
-    agency, service, machine name or an IP (seen by the server or reported by
-    the agent). Devices are prefetched for the page only.
+    `text` is the live filter: a substring of the name, login, agency or
+    service ignoring case and accents ("frederic" finds "Frédéric"), or of a
+    machine name or an IP (seen by the server or reported by the agent),
+    ignoring case. Each row carries `local_zone`, the employee's time zone.
+    Devices are prefetched for the page only.
     """
     devices = Device.objects.filter(employee=OuterRef("pk"))
     latest = devices.order_by(F("last_seen_at").desc(nulls_last=True))
@@ -101,13 +117,15 @@ def employee_list(
     )
     today: Any = timezone.localdate(now)
     other_todays = _other_todays(now)
+    qs = qs.annotate(
+        local_zone=Coalesce(
+            Subquery(latest.values("time_zone")[:1]),
+            F("agency__time_zone"),
+            Value(settings.TIME_ZONE),
+        )
+    )
     if other_todays:
         qs = qs.annotate(
-            local_zone=Coalesce(
-                Subquery(latest.values("time_zone")[:1]),
-                F("agency__time_zone"),
-                Value(settings.TIME_ZONE),
-            ),
             local_today=Case(
                 *(When(local_zone=zone, then=Value(day)) for zone, day in other_todays.items()),
                 default=Value(today),
@@ -128,12 +146,12 @@ def employee_list(
         ),
     ).annotate(today_screen=F("today_active") + F("today_idle"))
     if text:
+        needle = fold(text)
         qs = qs.filter(
-            Q(display_name__icontains=text)
-            | Q(username__icontains=text)
-            | Q(domain__icontains=text)
-            | Q(agency__name__icontains=text)
-            | Q(service__name__icontains=text)
+            # search_name holds the domain too (DOMAIN\user), folded like the needle.
+            Q(search_name__contains=needle)
+            | Q(agency__in=_units_named(Agency, needle))
+            | Q(service__in=_units_named(Service, needle))
             | _device_matches(
                 Q(hostname__icontains=text)
                 | Q(last_ip__icontains=text)
@@ -142,9 +160,7 @@ def employee_list(
         )
     if criteria is not None:
         if criteria.name:
-            qs = qs.filter(
-                Q(display_name__icontains=criteria.name) | Q(username__icontains=criteria.name)
-            )
+            qs = qs.filter(search_name__contains=fold(criteria.name))
         if criteria.machine:
             qs = qs.filter(_device_matches(Q(hostname__icontains=criteria.machine)))
         if criteria.ip:
@@ -157,7 +173,7 @@ def employee_list(
             qs = qs.filter(agency=criteria.agency)
         if criteria.service is not None:
             qs = qs.filter(service=criteria.service)
-    return qs.order_by("display_name", "username")
+    return qs.order_by(*NAME_ORDER)
 
 
 # --- One employee --------------------------------------------------------------------
@@ -174,6 +190,24 @@ class DeviceInfo:
     last_seen_at: datetime | None
     enrolled_at: datetime
     revoked: bool
+
+
+def employee_time_zone(employee: Employee) -> str:
+    """The employee's time zone: their latest device's, else their agency's, else the server's.
+
+    The same choice as `employee_list`'s `local_zone` (and as their spans' days).
+    """
+    latest = (
+        Device.objects.filter(employee=employee)
+        .order_by(F("last_seen_at").desc(nulls_last=True))
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    if latest:
+        return latest
+    if employee.agency is not None:
+        return employee.agency.time_zone
+    return str(settings.TIME_ZONE)
 
 
 def employee_devices(employee: Employee) -> list[DeviceInfo]:
@@ -390,11 +424,11 @@ def team_rows(user: User, start: date, end: date, *, text: str = "") -> list[Tea
         )
         .order_by()
     }
-    needle = text.casefold()
+    needle = fold(text)
     rows = []
     for g in groups:
         agency, service = g["agency__name"] or "—", g["service__name"] or "—"
-        if needle and needle not in agency.casefold() and needle not in service.casefold():
+        if needle and needle not in fold(agency) and needle not in fold(service):
             continue
         t = totals.get((g["agency"], g["service"]), {})
         active, idle = int(t.get("active") or 0), int(t.get("idle") or 0)
@@ -412,5 +446,5 @@ def team_rows(user: User, start: date, end: date, *, text: str = "") -> list[Tea
                 last_seen=g["last_seen"],
             )
         )
-    rows.sort(key=lambda r: (r.agency.casefold(), r.service.casefold()))
+    rows.sort(key=lambda r: (fold(r.agency), fold(r.service), r.agency, r.service))
     return rows

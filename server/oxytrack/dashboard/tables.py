@@ -19,7 +19,12 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from oxytrack.web.formatting import agent_html, format_duration
+from oxytrack.web.formatting import (
+    agent_html,
+    format_duration,
+    format_local_time,
+    format_percent,
+)
 from oxytrack.web.tables import BaseTable
 
 
@@ -31,7 +36,8 @@ class EmployeeTable(BaseTable):
     name = tables.Column(
         verbose_name=gettext_lazy("Nom"),
         accessor="display_name",
-        order_by=("display_name", "username"),
+        # French order on what the cell shows (display name, else login), in SQL.
+        order_by=("sort_name", "display_name", "username"),
         # An enrolled employee has no display name yet: render_name must still
         # run (django-tables2 would show its default for an empty value).
         empty_values=(),
@@ -89,7 +95,8 @@ class EmployeeTable(BaseTable):
     def render_last_seen(self, value: datetime | None, record: Any) -> SafeString:
         if value is None:
             return format_html('<span class="badge warn">{}</span>', _("jamais"))
-        when = date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+        # On the employee's clock, the zone named when it is not the reader's.
+        when = format_local_time(value, getattr(record, "local_zone", None))
         if value < self.silent_before:
             return format_html(
                 '{}<br><span class="badge warn" title="{}">{}</span>',
@@ -135,9 +142,13 @@ class TitleTable(BaseTable):
     class Meta(BaseTable.Meta):
         pass
 
-    def __init__(self, *args: Any, total_active_ms: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, total_active_ms: int, time_zone: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.total_active_ms = total_active_ms
+        # The employee's: first openings are read on their clock.
+        self.time_zone = time_zone
 
     def render_app(self, value: str) -> SafeString:
         return agent_html(value)
@@ -146,7 +157,7 @@ class TitleTable(BaseTable):
         return agent_html(value)
 
     def render_first_opened(self, value: datetime) -> str:
-        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+        return format_local_time(value, self.time_zone)
 
     def render_active(self, value: int) -> str:
         return format_duration(value)
@@ -155,9 +166,7 @@ class TitleTable(BaseTable):
         return format_duration(value)
 
     def render_share(self, value: int) -> str:
-        if not self.total_active_ms:
-            return "0.0 %"
-        return f"{100 * value / self.total_active_ms:.1f} %"
+        return format_percent(value, self.total_active_ms)
 
 
 class TeamTable(BaseTable):

@@ -26,7 +26,7 @@ from oxytrack.dashboard.forms import SearchForm
 from oxytrack.dashboard.tables import EmployeeTable, TeamTable, TitleTable
 from oxytrack.org.models import Employee
 from oxytrack.org.queries import get_employee_for
-from oxytrack.web.formatting import chart_label
+from oxytrack.web.formatting import chart_label, zone_of
 from oxytrack.web.forms import RangeForm, TeamRangeForm, shortcuts
 from oxytrack.web.tables import configure, filter_text, wants_table_only
 
@@ -113,8 +113,8 @@ def team(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/team.html", context)
 
 
-def _wall_clock(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+def _wall_clock(moment: datetime, zone: str) -> str:
+    return moment.astimezone(zone_of(zone)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 def _activity_context(
@@ -122,9 +122,12 @@ def _activity_context(
 ) -> dict[str, Any]:
     """The context of the part of the detail page that follows the date range."""
     base = reverse("dashboard:employee", args=[employee.public_id])
+    # Their times are read on their clock (their days are theirs too: see Span.day).
+    zone = queries.employee_time_zone(employee)
     activity_url = reverse("dashboard:employee_activity", args=[employee.public_id])
     context: dict[str, Any] = {
         "employee": employee,
+        "employee_zone": zone,
         "form": form,
         "activity_url": activity_url,
         "detail_url": base,
@@ -140,7 +143,11 @@ def _activity_context(
     # empty frieze says nothing).
     day = form.cleaned_data["day"] or queries.last_active_day(employee, start, end) or end
     activity = queries.employee_activity(employee, start, end)
-    table = TitleTable(queries.title_rows(employee, start, end), total_active_ms=activity.active_ms)
+    table = TitleTable(
+        queries.title_rows(employee, start, end),
+        total_active_ms=activity.active_ms,
+        time_zone=zone,
+    )
     configure(
         request,
         table,
@@ -162,8 +169,8 @@ def _activity_context(
             # Naive local wall-clock strings: plotly.js has no time zones.
             "timeline": [
                 [
-                    _wall_clock(s.start),
-                    _wall_clock(s.start + timedelta(milliseconds=s.duration_ms)),
+                    _wall_clock(s.start, zone),
+                    _wall_clock(s.start + timedelta(milliseconds=s.duration_ms), zone),
                     chart_label(s.app),
                     chart_label(s.title),
                     s.active,
@@ -171,6 +178,10 @@ def _activity_context(
                 for s in queries.timeline(employee, day)
             ],
             "labels": {
+                # Named on the axis only when it is not the reader's own zone.
+                "zone": ""
+                if zone == str(timezone.get_current_timezone())
+                else _("heure de %(zone)s") % {"zone": zone},
                 "active": _("Actif"),
                 "idle": _("Inactif"),
                 "hours": _("heures"),
@@ -226,7 +237,11 @@ def employee_titles(request: HttpRequest, public_id: str) -> HttpResponse:
     text = filter_text(request)
     if text:
         qs = qs.filter(Q(window__title__icontains=text) | Q(window__app__icontains=text))
-    table = TitleTable(qs, total_active_ms=queries.active_total(employee, start, end))
+    table = TitleTable(
+        qs,
+        total_active_ms=queries.active_total(employee, start, end),
+        time_zone=queries.employee_time_zone(employee),
+    )
     configure(request, table, url=request.path)
     table.hidden = {"start": start.isoformat(), "end": end.isoformat()}
     # Each sort, page or filter shows titles again: one view entry per request.

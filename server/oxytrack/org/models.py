@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -13,6 +13,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from oxytrack.web.formatting import fold
 
 if TYPE_CHECKING:
     from oxytrack.accounts.models import User
@@ -36,25 +38,72 @@ def clean_display_name(value: str) -> str:
     return _UNSHOWN.sub("", value).strip()
 
 
-class Agency(models.Model):
+class FoldedField(models.CharField):
+    """A column holding `fold(instance.<source>)`, computed on every insert and update.
+
+    Computed in `pre_save`, which Django also calls for `bulk_create`, so no
+    way of writing a row leaves it stale (`FoldedModel.save` adds it to any
+    `update_fields`). Search and sort then compare folded text in SQL,
+    identically on SQLite and PostgreSQL.
+    """
+
+    def __init__(self, *args: Any, source: str, **kwargs: Any) -> None:
+        self.source = source
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        source = getattr(model_instance, self.source, None)
+        if source is None:
+            # A migration's historical model has no properties: it sets the column itself.
+            return str(super().pre_save(model_instance, add))
+        value = fold(str(source))[: self.max_length]
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class FoldedModel(models.Model):
+    """A model with `FoldedField`s: a partial save refreshes them too."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            folded = {f.name for f in self._meta.concrete_fields if isinstance(f, FoldedField)}
+            kwargs["update_fields"] = {*update_fields, *folded}
+        super().save(*args, **kwargs)
+
+
+class Agency(FoldedModel):
     name = models.CharField(_("nom"), max_length=100, unique=True)
+    # The name folded: lists in French order (Élancourt with the E's).
+    sort_name = FoldedField(max_length=100, source="name", default="")
     # Default time zone of its employees until their agent reports one.
     time_zone = models.CharField(_("fuseau horaire"), max_length=64, default=_default_time_zone)
 
     class Meta:
         verbose_name = _("agence")
-        ordering = ["name"]
+        ordering = ["sort_name", "name"]
 
     def __str__(self) -> str:
         return self.name
 
 
-class Service(models.Model):
+class Service(FoldedModel):
     name = models.CharField(_("nom"), max_length=100, unique=True)
+    sort_name = FoldedField(max_length=100, source="name", default="")
 
     class Meta:
         verbose_name = _("service")
-        ordering = ["name"]
+        ordering = ["sort_name", "name"]
 
     def __str__(self) -> str:
         return self.name
@@ -85,7 +134,7 @@ class EmployeeQuerySet(models.QuerySet["Employee"]):
         return self.filter(Exists(in_scope))
 
 
-class Employee(models.Model):
+class Employee(FoldedModel):
     """A person whose computer runs the agent, matched by (domain, username)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -104,12 +153,20 @@ class Employee(models.Model):
         Service, on_delete=models.PROTECT, null=True, blank=True, related_name="employees"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # What the name column shows (display name, else login), folded: the
+    # French order (Cédric before Christophe, é with e), sorted in SQL.
+    sort_name = FoldedField(
+        max_length=DISPLAY_NAME_MAX, source="shown_name", default="", db_index=True
+    )
+    # Display name, user name and DOMAIN\user, folded: what a name search looks in.
+    search_name = FoldedField(max_length=1000, source="searched_text", default="")
 
     objects = EmployeeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("utilisateur")
-        ordering = ["display_name", "username"]
+        # The raw name breaks ties between names that fold alike (Eve, Ève).
+        ordering = ["sort_name", "display_name", "username"]
         constraints = [
             models.UniqueConstraint(
                 Lower("domain"), Lower("username"), name="employee_unique_domain_username"
@@ -124,6 +181,16 @@ class Employee(models.Model):
     def login(self) -> str:
         """`DOMAIN\\user` as Windows shows it, or just the user name."""
         return f"{self.domain}\\{self.username}" if self.domain else self.username
+
+    @property
+    def shown_name(self) -> str:
+        """The name pages show: the display name, else the login."""
+        return self.display_name or self.login
+
+    @property
+    def searched_text(self) -> str:
+        """What a name search matches, one part a line (a match never spans two)."""
+        return "\n".join([self.display_name, self.username, self.login])
 
 
 class Device(models.Model):

@@ -48,11 +48,13 @@ def org_choices_for(user: User) -> OrgChoices:
     if user.is_superadmin:
         return OrgChoices(list(Agency.objects.all()), list(Service.objects.all()))
     scopes = list(user.scopes.select_related("agency", "service"))
-    agencies = sorted({s.agency for s in scopes}, key=lambda a: a.name)
+    agencies = sorted({s.agency for s in scopes}, key=lambda a: (a.sort_name, a.name))
     if any(s.service is None for s in scopes):
         services = list(Service.objects.all())
     else:
-        services = sorted({s.service for s in scopes if s.service}, key=lambda s: s.name)
+        services = sorted(
+            {s.service for s in scopes if s.service}, key=lambda s: (s.sort_name, s.name)
+        )
     return OrgChoices(agencies, services)
 
 

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 
 def format_duration(ms: int | None) -> str:
@@ -75,3 +82,78 @@ def agent_html(text: object) -> SafeString:
         last = match.end()
     parts.append(escape(value[last:]))
     return format_html("<bdi>{}</bdi>", SafeString("".join(parts)))
+
+
+# Letters NFKD leaves whole but a French reader files under two letters.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l"})
+
+
+def fold(text: str) -> str:
+    """`text` as search and sort compare it: case and accents ignored.
+
+    Casefolded, NFKD-decomposed with the combining marks removed, ligatures
+    spelt out: "Frédéric", "FRÉDÉRIC" and "frederic" all give "frederic", and
+    "Cédric" files before "Christophe". Done in Python, stored in a column and
+    applied to the user's text alike, so SQLite (whose LOWER is ASCII-only)
+    and PostgreSQL (whose `unaccent` is an extension) answer the same.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare.translate(_LIGATURES))
+
+
+def format_number(value: float | None, decimal_pos: int | None = None) -> str:
+    """`value` in the active language, digits grouped: `62 863` / `62,863`, `53,5` / `53.5`."""
+    return number_format(value or 0, decimal_pos, use_l10n=True, force_grouping=True)
+
+
+def format_percent(part: float | None, whole: float | None) -> str:
+    """`part` as a share of `whole`, one decimal: `53,5 %` in French, `53.5%` in English."""
+    share = 100 * (part or 0) / whole if whole else 0
+    # Translators: a percentage; keep the space if your language puts one before the sign.
+    template = pgettext("percentage", "%(number)s %%")
+    # That space is a no-break one, as Django's French thousands separator: a
+    # "%" never starts a line of its own.
+    # Rounded here: number_format cuts a float's extra decimals instead.
+    return template.replace(" ", "\xa0") % {"number": format_number(round(share, 1), 1)}
+
+
+def zone_of(name: str | None) -> tzinfo:
+    """The time zone called `name`, or the server's (TIME_ZONE) when unknown or empty."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return timezone.get_default_timezone()
+
+
+def format_local_time(
+    value: datetime | None, zone: str | None, fmt: str = "SHORT_DATETIME_FORMAT"
+) -> str:
+    """`value` on the clock of time zone `zone` (an employee's), named when it is not the reader's.
+
+    A Paris reader sees a Fort-de-France employee's 14:02 as
+    `01/12/2026 14:02 (America/Martinique, UTC-04:00)` (with a real minus); their own zone's
+    times, and those of a zone on the same clock at that moment, stay bare.
+    """
+    if value is None:
+        return ""
+    tz = zone_of(zone)
+    local = value.astimezone(tz)
+    text = date_format(local, fmt)
+    reader = value.astimezone(timezone.get_current_timezone())
+    if local.utcoffset() == reader.utcoffset():
+        return text
+    return _("%(time)s (%(zone)s, UTC%(offset)s)") % {
+        "time": text,
+        "zone": str(tz),
+        "offset": _utc_offset(local),
+    }
+
+
+def _utc_offset(moment: datetime) -> str:
+    minutes = round((moment.utcoffset() or timedelta()).total_seconds() / 60)
+    sign = "+" if minutes >= 0 else "\u2212"  # a real minus sign, as typeset
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"

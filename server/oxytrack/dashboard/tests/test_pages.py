@@ -202,7 +202,7 @@ def test_the_titles_table_pages_and_filters(
     ).content.decode()
     assert "Budget 2026 - Excel" in body
     assert "sur 1 élément" in body
-    assert "52.2 %" in body  # 60 of 115 active minutes
+    assert "52,2\xa0%" in body  # 60 of 115 active minutes, French decimals
 
 
 def test_export_is_csv_safe_and_audited(

@@ -18,6 +18,25 @@
   // No mode bar: its styles are among those the CSP keeps plotly from injecting.
   var CONFIG = { displaylogo: false, responsive: true, displayModeBar: false };
   var MAX_LABEL = 60;
+  // plotly.js speaks English unless given a locale: the page's language (<html
+  // lang>) picks French month and day names, day-first dates and "1 234,5".
+  var LOCALES = {
+    fr: { moduleType: "locale", name: "fr", dictionary: {}, format: {
+      days: ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+      shortDays: ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+      months: ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+        "septembre", "octobre", "novembre", "décembre"],
+      shortMonths: ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
+        "sept.", "oct.", "nov.", "déc."],
+      date: "%d/%m/%Y", decimal: ",", thousands: "\u00a0" } },
+  };
+
+  function useLocale() {
+    var lang = (document.documentElement.lang || "").toLowerCase().split("-")[0];
+    if (!LOCALES[lang] || CONFIG.locale === lang) { return; }
+    Plotly.register(LOCALES[lang]);
+    CONFIG.locale = lang;
+  }
 
   function plain(text) {
     return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -115,7 +134,8 @@
       var ms = new Date(end.replace(" ", "T")) - new Date(start.replace(" ", "T"));
       var hover = plain(shorten(app)) + "<br>" + plain(shorten(title)) + "<br>" +
         start.slice(11, 19) + " – " + end.slice(11, 19) +
-        (active ? "" : " (" + plain(data.labels.idle_span) + ")");
+        (active ? "" : " (" + plain(data.labels.idle_span) + ")") +
+        (data.labels.zone ? "<br>" + plain(data.labels.zone) : "");
       var row = plain(shorten(app));
       var trace = idle;
       if (active) {
@@ -132,7 +152,9 @@
     var traces = order.map(function (a) { return byApp[a]; });
     if (idle.x.length) { traces.push(idle); }
     var layout = { barmode: "overlay", height: Math.max(220, 60 + 28 * order.length),
-      margin: { t: 10, b: 40, l: 160, r: 10 }, xaxis: { type: "date" },
+      margin: { t: 10, b: 40, l: 160, r: 10 },
+      // The employee's clock; named when it is not the reader's zone.
+      xaxis: { type: "date", title: { text: plain(data.labels.zone || "") } },
       yaxis: { automargin: true, type: "category" }, showlegend: true,
       legend: { orientation: "h" } };
     Plotly.react(el, traces, layout, CONFIG);
@@ -146,6 +168,7 @@
 
   function drawAll(root) {
     if (!window.Plotly) { return; }
+    useLocale();
     var data = readData(root || document);
     if (!data) { return; }
     var pie = document.getElementById("pie-chart");

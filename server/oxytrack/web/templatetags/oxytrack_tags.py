@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString
 
-from oxytrack.web.formatting import agent_html, chart_label, format_duration
+from oxytrack.web.formatting import (
+    agent_html,
+    chart_label,
+    format_duration,
+    format_local_time,
+    format_number,
+    format_percent,
+)
 
 register = template.Library()
 
@@ -20,10 +28,20 @@ def duration(ms: int | None) -> str:
 
 @register.filter
 def percent(part: float | None, whole: float | None) -> str:
-    """`part` as a share of `whole`, one decimal: `12.5 %`."""
-    if not whole:
-        return "0 %"
-    return f"{100 * (part or 0) / whole:.1f} %"
+    """`part` as a share of `whole`, one decimal: `12,5 %` in French, `12.5%` in English."""
+    return format_percent(part, whole)
+
+
+@register.filter
+def number(value: float | None) -> str:
+    """A count with its digits grouped in the active language: `1 234`, `1,234`."""
+    return format_number(value)
+
+
+@register.filter
+def local_time(value: datetime | None, zone: str | None) -> str:
+    """`value` on the clock of time zone `zone`, the zone named when not the reader's."""
+    return format_local_time(value, zone)
 
 
 @register.simple_tag
