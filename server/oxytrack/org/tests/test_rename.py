@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import uuid
 
 import pytest
@@ -39,6 +41,13 @@ def enrolled(client: Client, org: Org) -> Employee:
     return Employee.objects.get(username="jdupont")
 
 
+def _heading(page: str) -> str:
+    """The page's <h1> as text (agent text sits in <bdi> inside it)."""
+    found = re.search(r"<h1>(.*?)</h1>", page, flags=re.S)
+    assert found, page
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
 def _url(employee: Employee) -> str:
     return reverse("org:employee_rename", args=[employee.public_id])
 
@@ -67,7 +76,7 @@ def test_the_superadmin_names_an_enrolled_employee(
         "dashboard:employee", args=[enrolled.public_id]
     )
     page = response.content.decode()
-    assert "<h1>Jean Dupont</h1>" in page
+    assert _heading(page) == "Jean Dupont"
     assert "Nom de « CORP\\jdupont » enregistré." in page
     enrolled.refresh_from_db()
     assert (enrolled.display_name, enrolled.display_name_locked) == ("Jean Dupont", True)
@@ -84,7 +93,7 @@ def test_an_empty_name_shows_the_login_again(
     do_rename_employee(enrolled, "Jean Dupont", actor=superadmin)
     client.force_login(superadmin)
     response = client.post(_url(enrolled), {"display_name": ""}, follow=True)
-    assert "<h1>CORP\\jdupont</h1>" in response.content.decode()
+    assert _heading(response.content.decode()) == "CORP\\jdupont"
     enrolled.refresh_from_db()
     assert enrolled.display_name == "" and enrolled.display_name_locked
 
@@ -168,3 +177,18 @@ def test_the_form_needs_its_csrf_token(superadmin: User, enrolled: Employee) -> 
     enrolled.refresh_from_db()
     assert enrolled.display_name == "" and not enrolled.display_name_locked
     assert not Entry.objects.filter(action=Action.RENAME_EMPLOYEE).exists()
+
+
+def test_a_login_with_bidi_controls_cannot_spoof_the_form(
+    client: Client, superadmin: User, org: Org
+) -> None:
+    # Enrollment refuses control characters in logins, not bidi controls.
+    employee = Employee.objects.create(username="\u202eevil", domain="CORP", agency=org.nice)
+    client.force_login(superadmin)
+    page = client.get(_url(employee)).content.decode()
+    title = re.search(r"<title>(.*?)</title>", page, flags=re.S)
+    assert title and "\u202e" not in title.group(1)
+    # Elsewhere it only appears isolated in a <bdi>, which ends its effect.
+    outside = re.sub(r"<bdi>.*?</bdi>", "", page, flags=re.S)
+    assert "\u202e" not in outside
+    assert "<bdi>" in page
