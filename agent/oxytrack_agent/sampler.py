@@ -7,11 +7,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import tzinfo
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from oxytrack_agent.platforms import Platform
+from oxytrack_agent.platforms import Changes, Platform
 from oxytrack_agent.queue import Queue
 from oxytrack_agent.spans import Observation, SpanBuilder
 from oxytrack_agent.uploader import PolicyHolder
@@ -57,9 +58,18 @@ class InputCounter(Protocol):
         """Stop counting and release hooks."""
         ...
 
-    def take(self) -> tuple[int, int]:
-        """(keys, clicks) since the previous call."""
+    def take(self, until: float) -> tuple[list[float], list[float]]:
+        """Monotonic times of key presses and of clicks up to `until`, oldest first.
+
+        Later ones stay for the next call: the sampler reads its clock, then
+        takes what happened up to that moment.
+        """
         ...
+
+
+#: Events kept while nobody takes them (input counting on, sampler stalled):
+#: a day of fast typing is far below; past it the oldest go, never the memory.
+MAX_PENDING_EVENTS = 100_000
 
 
 class PynputCounter:
@@ -70,20 +80,22 @@ class PynputCounter:
     """
 
     def __init__(self) -> None:
-        self._keys = 0
-        self._clicks = 0
+        self._keys: deque[float] = deque(maxlen=MAX_PENDING_EVENTS)
+        self._clicks: deque[float] = deque(maxlen=MAX_PENDING_EVENTS)
         self._lock = threading.Lock()
         self._listeners: list[Any] = []
 
     def _on_press(self, _key: object) -> None:
-        # The key itself is dropped on purpose: only the count is kept.
+        # The key itself is dropped on purpose: only the moment is kept. The
+        # clock is read under the lock, so an event stamped before the
+        # sampler's reading is always in the list when the sampler takes it.
         with self._lock:
-            self._keys += 1
+            self._keys.append(time.monotonic())
 
     def _on_click(self, _x: int, _y: int, _button: object, pressed: bool) -> None:
         if pressed:
             with self._lock:
-                self._clicks += 1
+                self._clicks.append(time.monotonic())
 
     def start(self) -> None:
         """Start both listeners (threads owned by pynput)."""
@@ -105,12 +117,17 @@ class PynputCounter:
             listener.stop()
         self._listeners = []
 
-    def take(self) -> tuple[int, int]:
-        """Counts since the last call."""
+    def take(self, until: float) -> tuple[list[float], list[float]]:
+        """Event times up to `until` (time.monotonic), and forget them."""
         with self._lock:
-            counts = (self._keys, self._clicks)
-            self._keys = self._clicks = 0
-        return counts
+            return _pop_until(self._keys, until), _pop_until(self._clicks, until)
+
+
+def _pop_until(events: deque[float], until: float) -> list[float]:
+    out: list[float] = []
+    while events and events[0] <= until:
+        out.append(events.popleft())
+    return out
 
 
 class NoCounter:
@@ -122,9 +139,9 @@ class NoCounter:
     def stop(self) -> None:
         """Nothing to stop."""
 
-    def take(self) -> tuple[int, int]:
-        """Always zero."""
-        return (0, 0)
+    def take(self, until: float) -> tuple[list[float], list[float]]:
+        """Never any event."""
+        return [], []
 
 
 class Sampler:
@@ -159,6 +176,7 @@ class Sampler:
         self._counting = False
         self._last_store = self.clock.monotonic()
         self._last_cut = self.clock.monotonic()
+        self._last_mono = self.clock.monotonic()
         self.errors = 0
 
     def _idle_threshold(self) -> float:
@@ -181,8 +199,13 @@ class Sampler:
     def observe(self) -> Observation:
         """Read the platform once (never raises: an unreadable sample counts no time)."""
         policy = self.policy.get()
-        keys, clicks = self._counter.take()
+        # Clocks first, both at once: input and changes up to this moment
+        # belong to this sample, later ones to the next.
         mono, wall = self.clock.monotonic(), self.clock.time()
+        key_times, click_times = self._counter.take(mono)
+        keys, clicks = tuple(key_times), tuple(click_times)
+        since, self._last_mono = self._last_mono, mono
+        changes = self._changes(since, mono)
         try:
             locked = self.platform.session_locked()
             window = None if locked else self.platform.focused_window()
@@ -194,10 +217,34 @@ class Sampler:
             # Once, then once a minute: a broken backend must not fill the log.
             if self.errors % 60 == 1:
                 log.warning("sample failed (%d so far): %s", self.errors, type(exc).__name__)
-            return Observation(mono, wall, None, 0.0, False, keys, clicks)
+            # No idle reading either: an unreadable sample is no sign of input.
+            return Observation(mono, wall, None, None, False, key_times=keys, click_times=clicks)
         if window is not None:
             window = policy.apply(window)
-        return Observation(mono, wall, window, idle, locked, keys, clicks)
+        return Observation(
+            mono,
+            wall,
+            window,
+            idle,
+            locked,
+            key_times=keys,
+            click_times=clicks,
+            focus_at=changes.focus,
+            locked_at=changes.lock,
+            unlocked_at=changes.unlock,
+            # Privacy rules apply to the windows of each change too.
+            switches=tuple((t, policy.apply(w) if w else None) for t, w in changes.windows),
+        )
+
+    def _changes(self, after: float, until: float) -> Changes:
+        """What the platform saw change in (after, until], if it watches (X11 does)."""
+        watch = getattr(self.platform, "changes", None)
+        if watch is None:
+            return Changes()
+        try:
+            return cast(Changes, watch(after, until))
+        except Exception:  # a broken watcher must not stop sampling: fall back to samples
+            return Changes()
 
     def tick(self) -> None:
         """Take one sample; store and cut on schedule."""

@@ -4,13 +4,18 @@ Time semantics (DESIGN.md): time counts only while the session is awake and
 unlocked; once no input has been seen for `idle_threshold_s`, the time since
 the last input is idle, retroactively. So the builder keeps the time since the
 last input *tentative* until it knows: input before the threshold makes it
-active, the threshold passing makes it idle. A wall-clock jump (or a stalled
-monotonic clock) larger than `gap_s` is a suspend and adds no time; after the
-wall clock steps backwards the timeline continues from where it was, so spans
-never overlap. Spans are cut at local midnight.
+active, the threshold passing makes it idle (measured on the monotonic clock).
+A wall-clock jump (or a stalled monotonic clock) larger than `gap_s` is a
+suspend and adds no time. Spans are cut at local midnight.
 
-All times inside are POSIX seconds on the builder's timeline, which follows the
-wall clock except that it never goes backwards.
+All times inside are POSIX seconds on the builder's timeline, which is the
+wall clock at each sample, except that nothing is recorded twice: after the
+wall clock steps backwards, time counts again (at true wall time) once the
+clock passes the end of what was recorded, so spans never overlap.
+
+Input is placed by the moment it happened: a key typed just after a focus
+change goes to the new window, one typed just after an unlock is counted,
+when the platform reports those moments (X11 does, from X events).
 """
 
 from __future__ import annotations
@@ -82,24 +87,46 @@ class Span:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One sample: both clocks, what the OS said, and input counts since the last one."""
+    """One sample: both clocks, what the OS said, and the input since the last one.
+
+    Input comes as monotonic times of each key press and click
+    (`key_times`, `click_times`); `keys` and `clicks` count events of unknown
+    time, taken as happening at the previous sample. `focus_at`, `locked_at`
+    and `unlocked_at` are monotonic times the platform saw since the previous
+    sample (the first focus or title change, the first lock, the last unlock),
+    None when it did not see one or cannot tell. `idle_s` None: not read.
+    """
 
     mono: float
     wall: float
     window: Window | None
-    idle_s: float
+    idle_s: float | None
     locked: bool = False
     keys: int = 0
     clicks: int = 0
+    key_times: tuple[float, ...] = ()
+    click_times: tuple[float, ...] = ()
+    focus_at: float | None = None
+    locked_at: float | None = None
+    unlocked_at: float | None = None
+    #: Every focus/title change since the previous sample with the window then.
+    switches: tuple[tuple[float, Window | None], ...] = ()
 
 
 @dataclass(slots=True)
 class _Segment:
+    """Tentative time on one window; input as positions on the timeline."""
+
     start: float
     end: float
     window: Window
-    keys: int
-    clicks: int
+    keys: list[float]
+    clicks: list[float]
+
+
+def _split(times: list[float], cut: float) -> tuple[list[float], list[float]]:
+    """(before `cut`, from `cut` on)."""
+    return [t for t in times if t < cut], [t for t in times if t >= cut]
 
 
 def next_local_midnight(t: float, tz: tzinfo) -> float:
@@ -118,9 +145,20 @@ class SpanBuilder:
         self.tz = tz
         self.gap_s = gap_s
         self._prev: Observation | None = None
+        # The end of recorded time: nothing is ever recorded before it.
         self._t = 0.0
+        # Idleness is measured on the monotonic clock, never on the timeline:
+        # the timeline follows the wall clock, which NTP slews and steps, and
+        # which a busy process reads a little after the monotonic one. The
+        # timeline positions of those moments are kept for the cuts.
         self._last_input = 0.0
-        self._stretch_start = 0.0
+        self._last_input_mono = 0.0
+        self._stretch_start_mono = 0.0
+        # Input of an interval whose time could not be placed (the first
+        # sample after an unlock whose moment is unknown, an unreadable
+        # sample): it goes to the start of the next counted time.
+        self._carry_keys = 0
+        self._carry_clicks = 0
         self._tentative: list[_Segment] = []
         self._current: Span | None = None
         self._current_day_end = 0.0
@@ -133,42 +171,107 @@ class SpanBuilder:
         """Account for the time since the previous observation, then for idleness."""
         prev, self._prev = self._prev, obs
         if prev is None:
-            self._start_stretch(max(obs.wall, self._t))
+            self._restart(obs, obs.wall)
             return
         mono_dt = obs.mono - prev.mono
         wall_dt = obs.wall - prev.wall
         if mono_dt > self.gap_s or wall_dt > self.gap_s or mono_dt < 0:
             # Suspend/hibernate (wall jumps, monotonic does not on Linux/macOS;
             # both jump on Windows) or a process frozen: we cannot know, count nothing.
+            # Input of that interval has no moment we could place either.
             self.suspends += 1
             self._end_stretch()
-            self._start_stretch(max(obs.wall, self._t))
+            self._restart(obs, obs.wall, carry=False)
             return
-        expected = self._t + mono_dt
-        # Follow the wall clock forwards; after a backward step keep counting
-        # from where the timeline was, so nothing overlaps the previous span.
-        now = obs.wall if obs.wall > expected else expected
+        # Follow the wall clock. After it steps backwards, the wall instants up
+        # to the end of recorded time are not recorded again (no overlap, nothing
+        # twice): time counts again, at true wall time, once the clock passes it.
+        now = max(obs.wall, self._t)
+        seg_start = self._t
+
+        def pos(mono: float) -> float:
+            """The timeline position of a monotonic moment of this interval."""
+            return min(now, max(seg_start, now - (obs.mono - mono)))
+
+        keys = [*obs.key_times, *([prev.mono] * obs.keys)]
+        clicks = [*obs.click_times, *([prev.mono] * obs.clicks)]
         if prev.locked or prev.window is None:
             self._end_stretch()
-            self._start_stretch(now)
+            if obs.locked or obs.window is None:
+                # Typed into a lock screen, or nowhere we can tell: no time, no input.
+                self._restart(obs, now, carry=False)
+            elif prev.locked and obs.unlocked_at is not None:
+                # The platform saw the unlock: time and input count from that moment.
+                since = min(max(obs.unlocked_at, prev.mono), obs.mono)
+                self._start_stretch(pos(since), since)
+                self._add_segment(
+                    pos(since),
+                    now,
+                    obs.window,
+                    [pos(m) for m in keys if m >= since],
+                    [pos(m) for m in clicks if m >= since],
+                )
+            else:
+                self._restart(obs, now)
         else:
-            self._add_segment(self._t, now, prev.window, obs.keys, obs.clicks)
-            self._t = now
-        self._account_idle(now, obs.idle_s)
+            until = obs.mono
+            if obs.locked and obs.locked_at is not None:
+                until = min(max(obs.locked_at, prev.mono), obs.mono)
+            keys = [m for m in keys if m <= until]
+            clicks = [m for m in clicks if m <= until]
+            keys_at = [seg_start] * self._carry_keys + [pos(m) for m in keys]
+            clicks_at = [seg_start] * self._carry_clicks + [pos(m) for m in clicks]
+            if now > seg_start:
+                self._carry_keys = self._carry_clicks = 0
+            end = pos(until)
+            pieces: list[tuple[float, Window]] = [(seg_start, prev.window)]
+            if not obs.locked and obs.window is not None:
+                seen = [(m, w) for m, w in obs.switches if prev.mono < m <= until]
+                if not seen and obs.focus_at is not None and obs.window != prev.window:
+                    seen = [(obs.focus_at, obs.window)]
+                for i, (m, w) in enumerate(seen):
+                    # The sample's own reading rules from the last change on.
+                    window = obs.window if i == len(seen) - 1 else w or pieces[-1][1]
+                    pieces.append((pos(max(m, prev.mono)), window))
+            # Cut the second at each change the platform saw: time and input
+            # go to the window that had the focus at their moment.
+            bounds = [start for start, _ in pieces[1:]] + [end]
+            kept = [(a, b, w) for (a, w), b in zip(pieces, bounds, strict=True) if b > a]
+            for i, (a, b, window) in enumerate(kept):
+                first, last = i == 0, i == len(kept) - 1
+                self._add_segment(
+                    a,
+                    b,
+                    window,
+                    [t for t in keys_at if (first or t >= a) and (last or t < b)],
+                    [t for t in clicks_at if (first or t >= a) and (last or t < b)],
+                )
+        self._t = now
+        self._account_idle(obs, prev.mono, seg_start, now, [*keys, *clicks])
 
-    def _start_stretch(self, t: float) -> None:
-        self._t = t
-        self._stretch_start = t
+    def _restart(self, obs: Observation, t: float, *, carry: bool = True) -> None:
+        """A new stretch at `t`; the observation's input, if any, goes to its first second."""
+        self._start_stretch(max(t, self._t), obs.mono)
+        if carry:
+            self._carry_keys += obs.keys + len(obs.key_times)
+            self._carry_clicks += obs.clicks + len(obs.click_times)
+        else:
+            self._carry_keys = self._carry_clicks = 0
+
+    def _start_stretch(self, t: float, mono: float) -> None:
+        self._t = max(self._t, t)
         # Unlocking or waking is input; idleness is measured from here at the earliest.
         self._last_input = t
+        self._last_input_mono = mono
+        self._stretch_start_mono = mono
 
     def _end_stretch(self) -> None:
         # The tentative tail is shorter than the threshold (else it would be
         # idle already): it was active time cut short by a lock or a suspend.
-        self._finalize_until(float("inf"), active=True, keys_left=True)
+        self._finalize_until(float("inf"), active=True)
 
     def _add_segment(
-        self, start: float, end: float, window: Window, keys: int, clicks: int
+        self, start: float, end: float, window: Window, keys: list[float], clicks: list[float]
     ) -> None:
         if end <= start:
             return
@@ -180,18 +283,42 @@ class SpanBuilder:
         else:
             self._tentative.append(_Segment(start, end, window, keys, clicks))
 
-    def _account_idle(self, now: float, idle_s: float) -> None:
-        last_input = max(now - max(idle_s, 0.0), self._stretch_start)
-        if last_input > self._last_input + _INPUT_JITTER_S:
-            idle_gap = last_input - self._last_input >= self.idle_threshold_s
-            # The gap up to this input: idle if it lasted the threshold, else active.
-            # Input counts belong to the part after the gap when the gap was idle.
-            self._finalize_until(last_input, active=not idle_gap, keys_left=not idle_gap)
-            self._last_input = last_input
-        if now - self._last_input >= self.idle_threshold_s:
-            self._finalize_until(now, active=False, keys_left=True)
+    def _account_idle(
+        self,
+        obs: Observation,
+        prev_mono: float,
+        seg_start: float,
+        now: float,
+        events: list[float],
+    ) -> None:
+        if obs.idle_s is None:
+            return  # nothing was read: no news about input
 
-    def _finalize_until(self, cut: float, *, active: bool, keys_left: bool) -> None:
+        def pos(mono: float) -> float:
+            # An input of this interval lies in it; one the previous sample
+            # missed (its idle reading came late) lies before it, after the
+            # input seen before.
+            at = now - (obs.mono - mono)
+            if mono >= prev_mono:
+                return min(now, max(seg_start, at))
+            return min(seg_start, max(self._last_input, at))
+
+        if not obs.locked:  # what is typed into a lock screen is no activity
+            last_input = max(obs.mono - max(obs.idle_s, 0.0), self._stretch_start_mono)
+            if last_input > self._last_input_mono + _INPUT_JITTER_S:
+                # The pause ended at the first input after it: the OS idle
+                # counter knows the last event, our listener each one.
+                after = [m for m in events if m > self._last_input_mono + _INPUT_JITTER_S]
+                resumed = min([last_input, *after])
+                if resumed - self._last_input_mono >= self.idle_threshold_s:
+                    self._finalize_until(pos(resumed), active=False)
+                self._finalize_until(pos(last_input), active=True)
+                self._last_input_mono = last_input
+                self._last_input = pos(last_input)
+        if obs.mono - self._last_input_mono >= self.idle_threshold_s:
+            self._finalize_until(now, active=False)
+
+    def _finalize_until(self, cut: float, *, active: bool) -> None:
         while self._tentative:
             seg = self._tentative[0]
             if seg.start >= cut:
@@ -200,23 +327,34 @@ class SpanBuilder:
                 self._tentative.pop(0)
                 self._emit(seg.start, seg.end, seg.window, active, seg.keys, seg.clicks)
                 continue
-            keys, clicks = (seg.keys, seg.clicks) if keys_left else (0, 0)
+            keys, seg.keys = _split(seg.keys, cut)
+            clicks, seg.clicks = _split(seg.clicks, cut)
             self._emit(seg.start, cut, seg.window, active, keys, clicks)
             seg.start = cut
-            seg.keys -= keys
-            seg.clicks -= clicks
             break
 
     # --- output --------------------------------------------------------------
 
     def _emit(
-        self, start: float, end: float, window: Window, active: bool, keys: int, clicks: int
+        self,
+        start: float,
+        end: float,
+        window: Window,
+        active: bool,
+        keys: list[float],
+        clicks: list[float],
     ) -> None:
         while end > start:
             midnight = next_local_midnight(start, self.tz)
             piece_end = min(end, midnight)
-            self._extend_or_open(start, piece_end, window, active, keys, clicks, midnight)
-            keys = clicks = 0
+            if piece_end < end:
+                here_k, keys = _split(keys, piece_end)
+                here_c, clicks = _split(clicks, piece_end)
+            else:
+                here_k, here_c = keys, clicks
+            self._extend_or_open(
+                start, piece_end, window, active, len(here_k), len(here_c), midnight
+            )
             start = piece_end
 
     def _extend_or_open(
@@ -275,8 +413,13 @@ class SpanBuilder:
             keys, clicks, start = seg.keys, seg.clicks, seg.start
             while seg.end > start:  # the tail may cross midnight too
                 end = min(seg.end, next_local_midnight(start, self.tz))
-                spans.append(Span(start, end, seg.window.app, seg.window.title, True, keys, clicks))
-                keys = clicks = 0
+                here_k, keys = _split(keys, end) if end < seg.end else (keys, [])
+                here_c, clicks = _split(clicks, end) if end < seg.end else (clicks, [])
+                spans.append(
+                    Span(
+                        start, end, seg.window.app, seg.window.title, True, len(here_k), len(here_c)
+                    )
+                )
                 start = end
         return spans
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from oxytrack_agent.config import Paths
 from oxytrack_agent.platforms import Window
@@ -29,8 +32,9 @@ class CountingFake:
     def stop(self) -> None:
         pass
 
-    def take(self) -> tuple[int, int]:
-        out = (self.keys, self.clicks)
+    def take(self, until: float) -> tuple[list[float], list[float]]:
+        # What the test typed happened just before the sample that takes it.
+        out = ([until - 0.5] * self.keys, [until - 0.5] * self.clicks)
         self.keys = self.clicks = 0
         return out
 
@@ -118,3 +122,159 @@ def test_an_unreadable_sample_counts_no_time(paths: Paths) -> None:
     sampler.finish()
     assert sum(d for _, _, d in stored(queue)) == 3.0
     assert sampler.errors == 4  # three ticks and the last sample at shutdown
+
+
+# --- input at the edges: placed by its moment ----------------------------------------
+
+
+class TimedCounter:
+    """An input counter fed with the moments of each key, as pynput's listener is."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.keys: list[float] = []
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def press(self) -> None:
+        self.keys.append(self.clock.mono)
+
+    def take(self, until: float) -> tuple[list[float], list[float]]:
+        taken = [t for t in self.keys if t <= until]
+        self.keys = [t for t in self.keys if t > until]
+        return taken, []
+
+
+EDITOR = Window("gedit", "notes.txt")
+BROWSER = Window("firefox", "Accueil")
+
+
+def timed(paths: Paths) -> tuple[Sampler, FakePlatform, FakeClock, Queue, TimedCounter]:
+    clock = FakeClock()
+    platform = FakePlatform(clock, window=EDITOR)
+    queue = Queue(paths.queue_file)
+    counter = TimedCounter(clock)
+    sampler = Sampler(
+        platform,
+        queue,
+        PolicyHolder(Policy(idle_threshold_s=600)),
+        tz=TZ,
+        clock=clock,
+        counter_factory=lambda: counter,
+        cut_every=lambda: 3600,
+    )
+    return sampler, platform, clock, queue, counter
+
+
+def keys_per_window(queue: Queue) -> dict[str, int]:
+    rows = queue._db.execute("SELECT title, SUM(keys) FROM spans GROUP BY title").fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def test_a_key_typed_just_after_a_focus_change_goes_to_the_new_window(paths: Paths) -> None:
+    sampler, platform, clock, queue, counter = timed(paths)
+    for i in range(20):
+        sampler.tick()
+        clock.advance(0.3)
+        platform.switch(BROWSER if i % 2 == 0 else EDITOR)
+        switched = clock.wall
+        clock.advance(0.1)
+        platform.input()
+        counter.press()  # 100 ms after the switch, long before the next sample
+        clock.advance(0.6)
+    sampler.finish()
+    assert keys_per_window(queue) == {"Accueil": 10, "notes.txt": 10}
+    # Time too is cut at the switch, not at the sample that saw it.
+    last = queue._db.execute("SELECT start, title FROM spans ORDER BY start DESC").fetchone()
+    assert last == (pytest.approx(switched, abs=0.001), "notes.txt")
+
+
+def test_without_change_moments_a_switch_is_placed_at_the_sample(paths: Paths) -> None:
+    sampler, platform, clock, queue, counter = timed(paths)
+    sampler.tick()
+    clock.advance(0.3)
+    platform.window = BROWSER  # a platform that reports no moments
+    clock.advance(0.1)
+    counter.press()
+    clock.advance(0.6)
+    sampler.tick()
+    clock.advance(1)
+    sampler.finish()
+    assert keys_per_window(queue) == {"notes.txt": 1, "Accueil": 0}
+
+
+def test_a_key_typed_just_after_unlocking_is_counted_and_locked_time_is_not(
+    paths: Paths,
+) -> None:
+    sampler, platform, clock, queue, counter = timed(paths)
+    sampler.tick()
+    clock.advance(1)
+    sampler.tick()
+    clock.advance(0.4)
+    platform.lock(True)
+    locked_at = clock.wall
+    clock.advance(0.2)
+    counter.press()  # typed into the lock screen: no activity
+    clock.advance(0.4)
+    for _ in range(5):
+        sampler.tick()
+        counter.press()
+        clock.advance(1)
+    clock.advance(0.2)
+    platform.lock(False)
+    unlocked_at = clock.wall
+    clock.advance(0.1)
+    platform.input()
+    counter.press()  # 100 ms after unlocking
+    clock.advance(0.7)
+    sampler.tick()
+    clock.advance(1)
+    sampler.finish()
+    rows = queue._db.execute("SELECT start, end, keys FROM spans ORDER BY start").fetchall()
+    assert rows[0][1] == pytest.approx(locked_at, abs=0.001)  # time stops at the lock...
+    assert rows[1][0] == pytest.approx(unlocked_at, abs=0.001)  # ...and starts at the unlock
+    assert sum(r[2] for r in rows) == 1
+
+
+def test_a_backward_clock_step_resumes_at_true_wall_time_without_overlap(paths: Paths) -> None:
+    sampler, platform, clock, queue, _ = timed(paths)
+    for _ in range(30):
+        platform.input()
+        sampler.tick()
+        clock.advance(1)
+    before = clock.wall
+    clock.wall -= 60  # NTP steps the clock back a minute
+    for _ in range(90):
+        platform.input()
+        sampler.tick()
+        clock.advance(1)
+    sampler.finish()
+    rows = queue._db.execute("SELECT start, end FROM spans ORDER BY start").fetchall()
+    for (_, end), (start, _) in itertools.pairwise(rows):
+        assert end <= start
+    assert rows[-1][1] == clock.wall  # the last span ends at true wall time
+    # Recorded once: up to the end before the step, then from there at true time.
+    covered = sum(end - start for start, end in rows)
+    assert covered == (before - 1 - rows[0][0]) + (clock.wall - (before - 1))
+    assert sampler.builder.timeline == clock.wall
+
+
+def test_several_switches_within_one_second_each_get_their_keys(paths: Paths) -> None:
+    sampler, platform, clock, queue, counter = timed(paths)
+    terminal = Window("xterm", "bash")
+    sampler.tick()
+    for window in (BROWSER, terminal, EDITOR, BROWSER):
+        clock.advance(0.05)
+        platform.switch(window)
+        clock.advance(0.1)
+        counter.press()  # 100 ms after each switch, four switches in 0.6 s
+        clock.advance(0.05)
+    clock.advance(0.2)
+    sampler.tick()
+    clock.advance(1)
+    sampler.finish()
+    assert keys_per_window(queue) == {"notes.txt": 1, "Accueil": 2, "bash": 1}

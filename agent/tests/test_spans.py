@@ -136,15 +136,34 @@ def test_a_suspend_adds_no_time_and_starts_a_new_span() -> None:
     assert d.builder.suspends == 1
 
 
-def test_a_backward_clock_step_continues_after_the_previous_span() -> None:
+def test_after_a_backward_clock_step_spans_resume_at_true_wall_time_without_overlap() -> None:
+    d = Driver(threshold=600)
+    d.tick(EDITOR, input_=True, seconds=10)
+    d.wall -= 60  # NTP or a manual change steps the clock back a minute
+    # The wall instants up to `first_end` are already recorded: the minute after
+    # the step is not recorded again (nothing overlaps, nothing is sent twice).
+    d.tick(BROWSER, input_=True, keys=1, seconds=60)
+    d.tick(BROWSER, input_=True, keys=2, seconds=5)
+    spans = d.close()
+    # The editor's last second ends after the step, inside the recorded minute.
+    assert summary(spans) == [("gedit", 9.0, True, 0, 0), ("firefox", 6.0, True, 2, 0)]
+    # From there on, spans are at true wall time: the browser's span starts at
+    # the editor's end, when the corrected clock reaches it.
+    assert spans[1].start == spans[0].end
+    assert spans[1].end == d.wall
+    assert d.builder.timeline == d.wall
+
+
+def test_a_backward_step_keeps_later_spans_on_the_wall_clock() -> None:
     d = Driver()
     d.tick(EDITOR, input_=True, seconds=3)
-    d.wall -= 600  # NTP or a manual change steps the clock back
-    d.tick(BROWSER, input_=True, seconds=3)
+    d.wall -= 1.5  # a small step: half of the next second is already recorded
+    d.tick(BROWSER, input_=True, seconds=4)
     spans = d.close()
     assert [s.app for s in spans] == ["gedit", "firefox"]
     assert spans[1].start == spans[0].end
-    assert sum(s.duration for s in spans) == 6.0
+    assert spans[1].end == d.wall
+    assert sum(s.duration for s in spans) == 3.0 + 4.0 - 1.5
 
 
 def test_locked_time_is_no_time() -> None:
@@ -214,6 +233,7 @@ class Second:
     active: bool = True
     keys: int = 0
     clicks: int = 0
+    mono: int = 0  # the sample that opened it
 
 
 def samples(steps: list[tuple[object, ...]]) -> list[tuple[int, tuple[object, ...]]]:
@@ -234,50 +254,59 @@ def samples(steps: list[tuple[object, ...]]) -> list[tuple[int, tuple[object, ..
 def reference(steps: list[tuple[object, ...]], start_wall: float, threshold: int) -> list[Second]:
     """The seconds DESIGN.md says to count, each labelled active or idle.
 
-    A second counts when the session is unlocked with a known window and the
+    A second counts when the session is unlocked with a known window, the
     machine does not suspend before the next sample (a net forward jump of
-    the wall clock over 4 s between two 1 s samples). Within a stretch of
-    counted seconds, the stretch start and each input split time into gaps; a
-    gap at least `threshold` long is idle. The timeline follows the wall clock
-    except that it never goes back.
+    the wall clock over 4 s between two 1 s samples), and its wall-clock
+    position (it ends at the next sample's wall time) lies after everything
+    counted so far: after a backward step the same wall instants are not
+    counted twice. Within a stretch (from its first unlocked sample to the
+    sample that ends it), the stretch start and each input split time, on the
+    monotonic clock, into gaps; a gap at least `threshold` long is idle.
     """
     seconds: list[Second] = []
-    stretches: list[tuple[int, list[float]]] = []  # (index of first second, inputs)
+    stretches: list[tuple[int, list[int], list[int]]] = []  # (first second, inputs, [end])
     obs = samples(steps)
     wall = start_wall + obs[0][0]
-    tl = wall
+    hi = wall  # the end of recorded wall time
     open_stretch = False
     for i, (_, step) in enumerate(obs[:-1]):
         kind = step[0]
         next_jump = obs[i + 1][0]
         suspended = next_jump > 4
+        next_wall = wall + 1 + next_jump
         if kind == "on":
             _, w, inp, keys, clicks = step
             if not open_stretch:
-                stretches.append((len(seconds), [tl]))
+                stretches.append((len(seconds), [i], [i]))
                 open_stretch = True
             if inp:
-                stretches[-1][1].append(tl)
-            if not suspended:
+                stretches[-1][1].append(i)
+            if not suspended and next_wall - 1 >= hi:
                 seconds.append(
-                    Second(tl, WINDOWS[w], True, keys if inp else 0, clicks if inp else 0)  # type: ignore[index,arg-type]
+                    Second(
+                        next_wall - 1,
+                        WINDOWS[w],  # type: ignore[call-overload]
+                        True,
+                        keys if inp else 0,  # type: ignore[arg-type]
+                        clicks if inp else 0,  # type: ignore[arg-type]
+                        i,
+                    )
                 )
+            # The stretch's idleness is last decided at the next sample, or
+            # at this one if the machine suspends before the next.
+            stretches[-1][2][0] = i if suspended else i + 1
         if suspended or kind != "on":
             open_stretch = False
-        wall += 1 + next_jump
-        tl = max(wall, tl) if suspended else tl + 1
-    for n, (first, inputs) in enumerate(stretches):
+        hi = max(hi, next_wall)
+        wall = next_wall
+    for n, (first, inputs, (end,)) in enumerate(stretches):
         last = stretches[n + 1][0] if n + 1 < len(stretches) else len(seconds)
         chunk = seconds[first:last]
-        if not chunk:
-            continue
-        # The stretch ends where its last second ends (the next sample's time).
-        end = chunk[-1].start + 1
         marks = sorted({*(x for x in inputs if x <= end), end})
         for a, b in itertools.pairwise(marks):
             if b - a >= threshold:
                 for s in chunk:
-                    if a <= s.start < b:
+                    if a <= s.mono < b:
                         s.active = False
     return seconds
 
@@ -297,7 +326,7 @@ def drive(steps: list[tuple[object, ...]], start_wall: float, threshold: int) ->
             wall -= step[1]  # type: ignore[operator]
             continue
         locked = kind == "lock"
-        window = WINDOWS[step[1]] if kind == "on" else None  # type: ignore[index]
+        window = WINDOWS[step[1]] if kind == "on" else None  # type: ignore[call-overload]
         if kind == "on" and step[2]:
             last_input = mono
         builder.feed(Observation(mono, wall, window, mono - last_input, locked, keys, clicks))

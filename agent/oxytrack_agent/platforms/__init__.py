@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +24,35 @@ class Window:
     app: str
     title: str
     pid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """Moments (monotonic seconds) a platform saw between two samples; None: not seen.
+
+    A backend that watches the session (X11: X events) reports them so input
+    is placed by its moment; `Platform.changes(after, until)` is optional.
+    """
+
+    focus: float | None = None  # the first focus or title change
+    lock: float | None = None  # the first time the session locked
+    unlock: float | None = None  # the last time it unlocked
+    #: Every focus or title change, oldest first, with the window read just after.
+    windows: tuple[tuple[float, Window | None], ...] = ()
+
+
+def changes_of(
+    events: Iterable[tuple[float, str, Window | None]], after: float, until: float
+) -> Changes:
+    """Summarize (monotonic time, "focus" | "lock" | "unlock", window) events in (after, until]."""
+    seen = [e for e in events if after < e[0] <= until]
+    focus = tuple((t, w) for t, kind, w in seen if kind == "focus")
+    return Changes(
+        focus=focus[0][0] if focus else None,
+        lock=min((t for t, kind, _ in seen if kind == "lock"), default=None),
+        unlock=max((t for t, kind, _ in seen if kind == "unlock"), default=None),
+        windows=focus,
+    )
 
 
 class UnsupportedPlatform(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from oxytrack_agent.platforms import Window
+from oxytrack_agent.platforms import Changes, Window, changes_of
 
 
 @dataclass
@@ -41,6 +41,8 @@ class FakePlatform:
     locked: bool = False
     last_input_mono: float = field(default=0.0)
     name: str = "fake"
+    #: (monotonic time, "focus" | "lock" | "unlock", window), as a watcher sees them.
+    events: list[tuple[float, str, Window | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.last_input_mono:
@@ -61,6 +63,20 @@ class FakePlatform:
     def session_locked(self) -> bool:
         """The scripted lock state."""
         return self.locked
+
+    def switch(self, window: Window | None) -> None:
+        """Focus `window` now, as a watcher would see it."""
+        self.window = window
+        self.events.append((self.clock.mono, "focus", window))
+
+    def lock(self, locked: bool) -> None:
+        """Lock or unlock the session now."""
+        self.locked = locked
+        self.events.append((self.clock.mono, "lock" if locked else "unlock", None))
+
+    def changes(self, after: float, until: float) -> Changes:
+        """The scripted events in (after, until]."""
+        return changes_of(self.events, after, until)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -9,13 +9,21 @@ walked up to the top-level client window. Titles come from `_NET_WM_NAME`
 
 from __future__ import annotations
 
+import logging
 import os
+import select
+import threading
+import time
+from collections import deque
 from typing import Any
 
 from Xlib import X, Xatom, display, error
 from Xlib.ext import res as xres
+from Xlib.ext import screensaver
 
-from oxytrack_agent.platforms import DESKTOP_APP, Window
+from oxytrack_agent.platforms import DESKTOP_APP, Changes, Window, changes_of
+
+log = logging.getLogger(__name__)
 
 # COMPOUND_TEXT (what xterm writes) is ISO 2022; for the Latin-1 and UTF-8
 # escapes that real titles use, this table covers it without a full decoder.
@@ -72,12 +80,124 @@ def _strip_iso2022(chunk: bytes) -> bytes:
     return chunk.replace(b"\x1b-A", b"").replace(b"\x1b(B", b"")
 
 
+class ChangeWatcher:
+    """The moments of focus, title and screen-saver changes, from X events.
+
+    A thread of its own on a connection of its own sleeps in `select` until the
+    X server sends an event: a `PropertyNotify` of `_NET_ACTIVE_WINDOW` on the
+    root (the window manager moved the focus), of `_NET_WM_NAME`/`WM_NAME` on
+    the active window (its title changed), or a MIT-SCREEN-SAVER notify (the
+    session locked or unlocked). It stamps each with `time.monotonic()` on
+    arrival (a few milliseconds late at most), so the sampler can place input
+    on either side of a change it sees up to a second later. No polling: idle
+    sessions cost nothing, and a busy one a wake-up per change.
+    """
+
+    def __init__(self, display_name: str | None) -> None:
+        # Reads the window after each change, on a connection of its own too.
+        self._reader = X11Platform(display_name, watch=False)
+        self._display = display.Display(display_name)
+        self._root = self._display.screen().root
+        atom = self._display.intern_atom
+        self._net_active = atom("_NET_ACTIVE_WINDOW")
+        self._titles = {atom("_NET_WM_NAME"), Xatom.WM_NAME}
+        self._events: deque[tuple[float, str, Window | None]] = deque(maxlen=4096)
+        self._lock = threading.Lock()
+        self._watched: Any | None = None
+        self._stop_r, self._stop_w = os.pipe()
+        self._root.change_attributes(event_mask=X.PropertyChangeMask)
+        # python-xlib registers a copy of the extension's event class: match
+        # its event code, not the class.
+        self._saver_event = -1
+        if self._display.has_extension("MIT-SCREEN-SAVER"):
+            info = self._display.query_extension("MIT-SCREEN-SAVER")
+            self._saver_event = info.first_event  # ScreenSaverNotify is event 0
+            self._root.screensaver_select_input(screensaver.NotifyMask)
+        self._watch_active()
+        self._display.flush()
+        self._thread = threading.Thread(target=self._run, name="x11-changes", daemon=True)
+        self._thread.start()
+
+    def changes(self, after: float, until: float) -> Changes:
+        """Focus/title changes (with the window then), locks and unlocks in (after, until]."""
+        with self._lock:
+            # Older events can never be asked for again: the sampler moves on.
+            while self._events and self._events[0][0] <= after:
+                self._events.popleft()
+            events = list(self._events)
+        return changes_of(events, after, until)
+
+    def close(self) -> None:
+        """Stop the thread, then close its connection."""
+        os.write(self._stop_w, b"x")
+        self._thread.join(timeout=2)
+        os.close(self._stop_r)
+        os.close(self._stop_w)
+        for closing in (self._display, self._reader):
+            try:
+                closing.close()
+            except Exception:  # the X server may already be gone (logoff)
+                log.debug("change watcher: display already closed")
+
+    def _note(self, kind: str, at: float) -> None:
+        window = None
+        if kind == "focus":
+            try:
+                window = self._reader.focused_window()
+            except error.XError:
+                window = None
+        with self._lock:
+            self._events.append((at, kind, window))
+
+    def _watch_active(self) -> None:
+        """Follow the title of the active window (and forget the previous one's)."""
+        catch = error.CatchError(error.BadWindow, error.BadValue)
+        prop = self._root.get_full_property(self._net_active, X.AnyPropertyType)
+        wid = int(prop.value[0]) if prop is not None and len(prop.value) else 0
+        if self._watched is not None and self._watched.id != wid:
+            self._watched.change_attributes(event_mask=0, onerror=catch)
+            self._watched = None
+        if wid not in (0, X.NONE) and self._watched is None:
+            self._watched = self._display.create_resource_object("window", wid)
+            self._watched.change_attributes(event_mask=X.PropertyChangeMask, onerror=catch)
+
+    def _run(self) -> None:
+        try:
+            while True:
+                ready, _, _ = select.select([self._display.fileno(), self._stop_r], [], [])
+                if self._stop_r in ready:
+                    return
+                at = time.monotonic()
+                for _ in range(self._display.pending_events()):
+                    self._handle(self._display.next_event(), at)
+        except Exception as exc:  # the X server went away: the sampler sees it too
+            log.info("change watcher stopped: %s", type(exc).__name__)
+
+    def _handle(self, event: Any, at: float) -> None:
+        if event.type == X.PropertyNotify:
+            if event.window.id == self._root.id and event.atom == self._net_active:
+                self._note("focus", at)
+                self._watch_active()
+                self._display.flush()
+            elif (
+                self._watched is not None
+                and event.window.id == self._watched.id
+                and event.atom in self._titles
+            ):
+                self._note("focus", at)
+        elif event.type == self._saver_event:
+            if event.state == screensaver.StateOn:
+                self._note("lock", at)
+            elif event.state == screensaver.StateOff:
+                self._note("unlock", at)
+
+
 class X11Platform:
     """The focused window and idle time of the X11 session named by DISPLAY."""
 
     name = "x11"
 
-    def __init__(self, display_name: str | None = None) -> None:
+    def __init__(self, display_name: str | None = None, *, watch: bool = True) -> None:
         self._display = display.Display(display_name or os.environ.get("DISPLAY"))
         self._root = self._display.screen().root
         atom = self._display.intern_atom
@@ -89,10 +209,22 @@ class X11Platform:
         self._wm_state = atom("WM_STATE")
         self._has_screensaver = self._display.has_extension("MIT-SCREEN-SAVER")
         self._has_res = self._display.has_extension("X-Resource")
+        self._watcher: ChangeWatcher | None = None
+        if watch:
+            try:
+                self._watcher = ChangeWatcher(display_name or os.environ.get("DISPLAY"))
+            except Exception as exc:  # without it, changes are placed at the sample
+                log.warning("X change watcher unavailable: %s", exc)
 
     def close(self) -> None:
-        """Close the display connection."""
+        """Stop the change watcher and close the display connection."""
+        if self._watcher is not None:
+            self._watcher.close()
         self._display.close()
+
+    def changes(self, after: float, until: float) -> Changes:
+        """Moments of focus/title changes and locks seen by X events (monotonic)."""
+        return self._watcher.changes(after, until) if self._watcher else Changes()
 
     # --- focus ---------------------------------------------------------------
 

@@ -1,0 +1,184 @@
+"""Input at the edges and a clock stepped back: the real agent, X11 and server.
+
+Keys typed 100 ms after a focus switch or an unlock land in the right span
+(the agent samples at 1 Hz but places input by its moment, from X events),
+and a wall clock stepped back by a minute (libfaketime, for the agent's
+process only) leaves spans that never overlap and return to true time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from Xlib import X, display
+
+from .conftest import Agent, LiveServer, XSession
+
+pytestmark = [pytest.mark.x11, pytest.mark.slow]
+
+TITLES = {"Oxyedgea": "Édition « a »", "Oxyedgeb": "Courrier 'b' <b>"}
+FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
+
+
+def enroll(agent: Agent, server: LiveServer) -> None:
+    result = agent.cli(
+        "enroll", "--server", server.url, "--key", server.key,
+        "--agency", "Nice", "--service", "Facturation",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def keys_per_title(spans: list[dict[str, Any]]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for s in spans:
+        counts[s["title"]] += s["keys"]
+    return counts
+
+
+def assert_no_overlap(spans: list[dict[str, Any]]) -> None:
+    for a, b in itertools.pairwise(spans):
+        assert a["start"] + a["duration_s"] <= b["start"] + 0.002, (a, b)
+
+
+def open_windows(x_session: XSession) -> list[str]:
+    return [x_session.open_window(cls, title) for cls, title in TITLES.items()]
+
+
+def test_keys_typed_100_ms_after_a_focus_switch_land_on_the_new_window(
+    x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any
+) -> None:
+    wins = open_windows(x_session)
+    agent: Agent = agent_factory()
+    enroll(agent, oxytrack_server)
+    x_session.activate(wins[1])
+    started = time.time()
+    agent.start("--upload-interval", "3", "--idle-threshold", "60")
+    rng = random.Random(10)
+    typed: Counter[str] = Counter()
+    for i in range(20):
+        target = i % 2
+        x_session.activate(wins[target])  # --sync: returns once the focus moved
+        time.sleep(0.1)
+        n = 1 + target  # one key in the first window, two in the second
+        x_session.xdotool("key", "--delay", "30", *["k"] * n)
+        typed[list(TITLES.values())[target]] += n
+        # Switch at a different phase of the agent's 1 s sampling each time.
+        time.sleep(rng.uniform(0.3, 1.1))
+    code, _ = agent.stop()
+    assert code == 0, agent.log_text()
+    spans = oxytrack_server.spans(agent.device_id, since=started)
+    assert keys_per_title(spans) == typed  # 10 and 20, exactly, on the right window
+    assert_no_overlap(spans)
+
+
+def force_screen_saver(x_display: str, mode: int) -> None:
+    d = display.Display(x_display)
+    try:
+        d.force_screen_saver(mode)
+        d.sync()
+    finally:
+        d.close()
+
+
+def test_keys_typed_100_ms_after_unlocking_are_counted(
+    x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any
+) -> None:
+    wins = open_windows(x_session)
+    agent: Agent = agent_factory()
+    enroll(agent, oxytrack_server)
+    x_session.activate(wins[0])
+    started = time.time()
+    agent.start("--upload-interval", "3", "--idle-threshold", "60")
+    rng = random.Random(11)
+    locks = []
+    try:
+        for _ in range(8):
+            # "Locked" on X11 is the screen saver on (docs/architecture.md).
+            locked = time.time()
+            force_screen_saver(x_session.display, X.ScreenSaverActive)
+            time.sleep(rng.uniform(1.6, 2.4))  # the agent sees it locked
+            force_screen_saver(x_session.display, X.ScreenSaverReset)
+            unlocked = time.time()
+            time.sleep(0.1)
+            x_session.xdotool("key", "u")
+            locks.append(unlocked - locked)
+            # Unlocked for more than a sample: an unlock shorter than the
+            # 1 s between two samples that both see it locked is not seen.
+            time.sleep(rng.uniform(1.2, 1.8))
+    finally:
+        force_screen_saver(x_session.display, X.ScreenSaverReset)
+    code, _ = agent.stop()
+    assert code == 0, agent.log_text()
+    spans = oxytrack_server.spans(agent.device_id, since=started)
+    assert keys_per_title(spans) == Counter({TITLES["Oxyedgea"]: 8})
+    # Locked time is no time: each lock leaves a gap in the spans.
+    gaps = [
+        b["start"] - (a["start"] + a["duration_s"])
+        for a, b in itertools.pairwise(spans)
+        if b["start"] - (a["start"] + a["duration_s"]) > 1.0
+    ]
+    # ...as long as the lock, to its moment (not rounded to the 1 s samples).
+    assert gaps == pytest.approx(locks, abs=0.25)
+    assert_no_overlap(spans)
+
+
+@pytest.mark.skipif(
+    not FAKETIME_LIB.exists() or shutil.which("faketime") is None,
+    reason="Debian package faketime (scripts/test.sh installs it)",
+)
+def test_a_wall_clock_stepped_back_a_minute_leaves_no_overlap_and_returns_to_true_time(
+    x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any, tmp_path: Path
+) -> None:
+    wins = open_windows(x_session)
+    agent: Agent = agent_factory()
+    enroll(agent, oxytrack_server)
+    offset = tmp_path / "faketime"
+    offset.write_text("+60s\n")  # the PC's clock runs a minute fast
+    agent.env.update(
+        {
+            "LD_PRELOAD": str(FAKETIME_LIB),
+            "FAKETIME_TIMESTAMP_FILE": str(offset),
+            "FAKETIME_NO_CACHE": "1",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        }
+    )
+    x_session.activate(wins[0])
+    started = time.time()
+    agent.start("--upload-interval", "2", "--idle-threshold", "300")
+    for i in range(6):
+        x_session.activate(wins[i % 2])
+        x_session.xdotool("key", "a")
+        time.sleep(1)
+    offset.write_text("+0s\n")  # NTP steps it back to true time
+    stepped = time.time()
+    # The minute after the step is the same wall-clock minute as the one
+    # just recorded: nothing is recorded again until true time passes it.
+    while time.time() < stepped + 66:
+        x_session.activate(wins[0])
+        x_session.xdotool("key", "b")
+        time.sleep(1.5)
+    code, _ = agent.stop()
+    ended = time.time()
+    assert code == 0, agent.log_text()
+    spans = oxytrack_server.spans(agent.device_id, since=started)
+    assert spans, agent.log_text()
+    assert_no_overlap(spans)
+    # Before the step: the fast clock's times; after it: true wall time.
+    assert spans[0]["start"] >= started + 59
+    last_end = spans[-1]["start"] + spans[-1]["duration_s"]
+    assert last_end == pytest.approx(ended, abs=1.5)
+    # Neither sent twice nor lost: the spans tile the wall-clock time from the
+    # start to the end without a gap (the stepped-over minute counted once).
+    for a, b in itertools.pairwise(spans):
+        assert b["start"] == pytest.approx(a["start"] + a["duration_s"], abs=0.005), (a, b)
+    assert last_end - spans[0]["start"] == pytest.approx(ended - started - 60, abs=3)
+    assert "rejet" not in agent.cli("status").stdout.lower()
+    assert os.environ.get("LD_PRELOAD") is None  # only the agent's process was faked
