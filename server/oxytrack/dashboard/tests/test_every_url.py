@@ -64,7 +64,8 @@ def _url(name: str, args: tuple[str, ...], org: Org, user: User) -> str:
     values = {
         "public_id": org.employees["nice_facturation"].public_id,
         "admin_id": user.public_id,
-        "pk": org.marseille.pk,
+        # A service's pages take a service's id, an agency's an agency's.
+        "pk": org.logistique.pk if "service" in name else org.marseille.pk,
     }
     return reverse(name, kwargs={a: values.get(a, uuid.uuid4()) for a in args})
 
