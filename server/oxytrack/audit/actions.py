@@ -20,17 +20,27 @@ def record(
     detail: dict[str, Any] | None = None,
     ip: str | None = None,
     actor_label: str | None = None,
+    target_ref: tuple[str, str] | None = None,
 ) -> Entry:
     """Write one audit entry. `actor` None means the system (a console command),
-    unless `actor_label` says otherwise ("" for someone not logged in)."""
+    unless `actor_label` says otherwise ("" for someone not logged in).
+
+    `target_ref` (type, id) names a target that no longer exists (a deleted
+    employee): entries are never updated, so it is given up front.
+    """
     if actor_label is None:
         actor_label = actor.email if actor else "système"
+    if target_ref is None:
+        target_ref = (
+            target._meta.model_name or "" if target is not None else "",
+            str(getattr(target, "public_id", None) or getattr(target, "pk", "") or ""),
+        )
     return Entry.objects.create(
         actor=actor,
         actor_label=actor_label,
         action=action,
-        target_type=target._meta.model_name or "" if target is not None else "",
-        target_id=str(getattr(target, "public_id", None) or getattr(target, "pk", "") or ""),
+        target_type=target_ref[0],
+        target_id=target_ref[1],
         target_label=(target_label or (str(target) if target is not None else ""))[:300],
         detail=detail or {},
         ip=ip,
@@ -91,15 +101,6 @@ def do_record_login_failure(email: str, *, ip: str | None) -> Entry:
     return _login_attempt(Action.LOGIN_FAILED, email, ip)
 
 
-def do_record_lockout(email: str, *, ip: str | None, failure: Entry | None = None) -> Entry:
-    """A login attempt as `email` was refused by the lock-out (too many failures).
-
-    The attempt that locks, and each one while locked, is one lock-out entry,
-    never a failure plus a lock-out: when that attempt's failure entry was
-    already written (`failure`), it becomes the lock-out entry.
-    """
-    if failure is not None:
-        failure.action = Action.LOCKOUT
-        failure.save(update_fields=["action"])
-        return failure
+def do_record_lockout(email: str, *, ip: str | None) -> Entry:
+    """A login attempt as `email` was refused by the lock-out (too many failures)."""
     return _login_attempt(Action.LOCKOUT, email, ip)

@@ -6,6 +6,8 @@ class AuditConfig(AppConfig):
     label = "audit"
 
     def ready(self) -> None:
+        # Imported first, this connects axes's user_login_failed receiver before
+        # ours: a lock-out is then recorded before the failure (see signals._ATTEMPT).
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -27,7 +30,30 @@ class Action(models.TextChoices):
     LOGOUT = "logout", _("Déconnexion")
 
 
+class AppendOnly(Exception):
+    """An audit entry was about to be changed or deleted: the log only grows."""
+
+
+class EntryQuerySet(models.QuerySet["Entry"]):
+    """Entries can be created and read; bulk changes and deletes are refused."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnly("audit entries are never updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnly("audit entries are never deleted; see purge_entries_before")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise AppendOnly("audit entries are never updated")
+
+    def _raw_delete(self, using: Any) -> int:
+        # Django's collector deletes fast (no signals) through this.
+        raise AppendOnly("audit entries are never deleted; see purge_entries_before")
+
+
 class Entry(models.Model):
+    """One line of the audit log; append-only (EntryQuerySet, save, delete)."""
+
     # SET_NULL plus a copy of the actor's email: deleting an admin keeps their trail.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -41,6 +67,8 @@ class Entry(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    objects: ClassVar[EntryQuerySet] = EntryQuerySet.as_manager()  # type: ignore[assignment]
+
     class Meta:
         verbose_name = _("entrée du journal")
         ordering = ["-at", "-id"]
@@ -48,3 +76,38 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Insert only: saving a row that is already stored raises AppendOnly."""
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
+            raise AppendOnly("audit entries are never updated")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnly("audit entries are never deleted; see purge_entries_before")
+
+
+def purge_entries_before(cutoff: datetime, *, batch_size: int = 1000) -> int:
+    """Delete the entries older than `cutoff` (the retention rule); returns how many.
+
+    The one way to remove audit entries, for the retention purge only: it goes
+    under the refusals of EntryQuerySet by deleting with a raw DELETE per batch
+    of ids, so each batch holds the write lock briefly. Nothing else may call it.
+    """
+    from django.db import connection, transaction
+
+    table = connection.ops.quote_name(Entry._meta.db_table)
+    deleted = 0
+    while True:
+        ids = list(
+            Entry.objects.filter(at__lt=cutoff)
+            .order_by("id")
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not ids:
+            return deleted
+        with transaction.atomic(), connection.cursor() as cursor:
+            marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(f"DELETE FROM {table} WHERE id IN ({marks})", ids)  # noqa: S608
+            deleted += cursor.rowcount

@@ -17,12 +17,13 @@ from oxytrack.audit.actions import (
     do_record_login_failure,
     do_record_logout,
 )
-from oxytrack.audit.models import Entry
 from oxytrack.audit.request import client_ip
 
 # The entry written for this request's login attempt: a lock-out also sends
 # user_login_failed (axes locks from its own receiver of that signal), and
-# each attempt must leave one entry, whichever receiver runs first.
+# each attempt must leave one entry. The log is append-only, so a failure entry
+# cannot become a lock-out afterwards: AuditConfig.ready connects our receiver
+# after axes's, so the lock-out is always seen first and the failure skipped.
 _ATTEMPT = "_oxytrack_audit_login_attempt"
 
 
@@ -56,7 +57,6 @@ def on_login_failed(
 def on_locked_out(
     sender: Any, request: HttpRequest | None, username: str | None, **kwargs: Any
 ) -> None:
-    failure: Entry | None = getattr(request, _ATTEMPT, None) if request is not None else None
-    entry = do_record_lockout(username or "", ip=_ip(request), failure=failure)
+    entry = do_record_lockout(username or "", ip=_ip(request))
     if request is not None:
         setattr(request, _ATTEMPT, entry)

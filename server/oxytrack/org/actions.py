@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -134,24 +134,42 @@ def do_rename_employee(
 
 
 @transaction.atomic
-def do_delete_employee(employee: Employee, *, actor: User, ip: str | None = None) -> None:
+def do_delete_employee(
+    employee: Employee,
+    *,
+    actor: User | None,
+    ip: str | None = None,
+    reason: str = "",
+    already_deleted: Mapping[str, int] | None = None,
+) -> None:
     """Delete an employee with their devices, spans and rollups; the audit entry stays.
 
     Spans and rollups are deleted by queryset first: one DELETE each instead
     of the ORM collecting a large history row by row through the cascade.
+    `actor` None is the system: the retention purge, which gives its `reason`
+    and the `already_deleted` counts of the spans and days it deleted before
+    in short batches (activity.actions).
     """
     label = f"{employee} ({employee.login})"
     target_id = str(employee.public_id)
-    counts = {
-        "spans": Span.objects.filter(employee=employee).delete()[0],
-        "days": DailyTotal.objects.filter(employee=employee).delete()[0],
+    before = already_deleted or {}
+    counts: dict[str, int | str] = {
+        "spans": Span.objects.filter(employee=employee).delete()[0] + before.get("spans", 0),
+        "days": DailyTotal.objects.filter(employee=employee).delete()[0] + before.get("days", 0),
     }
+    if reason:
+        counts["reason"] = reason
     DailyUsage.objects.filter(employee=employee).delete()
     counts["devices"] = Device.objects.filter(employee=employee).count()
     employee.delete()
-    entry = record(Action.DELETE_EMPLOYEE, actor=actor, target_label=label, detail=counts, ip=ip)
-    entry.target_type, entry.target_id = "employee", target_id
-    entry.save(update_fields=["target_type", "target_id"])
+    record(
+        Action.DELETE_EMPLOYEE,
+        actor=actor,
+        target_label=label,
+        target_ref=("employee", target_id),
+        detail=counts,
+        ip=ip,
+    )
 
 
 class NameTaken(Exception):
