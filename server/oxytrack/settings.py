@@ -261,7 +261,26 @@ STORAGES = {
 
 # --- OxyTrack -------------------------------------------------------------------------
 
-OXYTRACK_RETENTION_DAYS = env_int("OXYTRACK_RETENTION_DAYS", 180, minimum=1)
+# Retention per kind of data (days), applied by `oxytrack purge_activity`
+# (activity/actions.py). Raw spans older than their retention are also refused
+# on upload. Rollups are what every page reads for a range: they must outlive
+# the spans they sum, or a day would keep spans that no rollup describes.
+if env_str("OXYTRACK_RETENTION_DAYS") is not None:
+    raise ImproperlyConfigured(
+        "OXYTRACK_RETENTION_DAYS was replaced by OXYTRACK_SPAN_RETENTION_DAYS (raw spans) "
+        "and OXYTRACK_ROLLUP_RETENTION_DAYS (daily rollups): see docs/configuration.md"
+    )
+OXYTRACK_SPAN_RETENTION_DAYS = env_int("OXYTRACK_SPAN_RETENTION_DAYS", 30, minimum=1)
+OXYTRACK_ROLLUP_RETENTION_DAYS = env_int("OXYTRACK_ROLLUP_RETENTION_DAYS", 180, minimum=1)
+if OXYTRACK_ROLLUP_RETENTION_DAYS < OXYTRACK_SPAN_RETENTION_DAYS:
+    raise ImproperlyConfigured(
+        f"OXYTRACK_ROLLUP_RETENTION_DAYS={OXYTRACK_ROLLUP_RETENTION_DAYS} must be at least "
+        f"OXYTRACK_SPAN_RETENTION_DAYS={OXYTRACK_SPAN_RETENTION_DAYS}"
+    )
+OXYTRACK_AUDIT_RETENTION_DAYS = env_int("OXYTRACK_AUDIT_RETENTION_DAYS", 365, minimum=1)
+# An employee with no activity (no upload, no contact of an agent) for this
+# long is deleted with all their data.
+OXYTRACK_DEPARTED_AFTER_DAYS = env_int("OXYTRACK_DEPARTED_AFTER_DAYS", 90, minimum=1)
 # The home page flags a device whose agent has not reported for this long.
 OXYTRACK_SILENT_AFTER_HOURS = env_int("OXYTRACK_SILENT_AFTER_HOURS", 24, minimum=1)
 # Defaults handed to agents; the super-admin overrides them globally, per

@@ -156,12 +156,12 @@ def _refuse_span(index: int, span: SpanIn, now: datetime) -> None:
             Code.SPAN_TOO_LONG,
             f"spans.{index}: lasts {duration} s, more than {settings.OXYTRACK_MAX_SPAN_S} s",
         )
-    if start < now - timedelta(days=settings.OXYTRACK_RETENTION_DAYS):
+    if start < now - timedelta(days=settings.OXYTRACK_SPAN_RETENTION_DAYS):
         raise ApiError(
             422,
             Code.SPAN_TOO_OLD,
             f"spans.{index}: starts at {start.isoformat()}, older than the "
-            f"retention period ({settings.OXYTRACK_RETENTION_DAYS} days)",
+            f"retention period ({settings.OXYTRACK_SPAN_RETENTION_DAYS} days)",
         )
 
 
@@ -235,7 +235,7 @@ def prepare(
     refuse_too_many(len(spans))
     now_us = (now - EPOCH) // _US
     latest = now_us + settings.OXYTRACK_MAX_FUTURE_S * 1_000_000
-    oldest = now_us - settings.OXYTRACK_RETENTION_DAYS * 86_400_000_000
+    oldest = now_us - settings.OXYTRACK_SPAN_RETENTION_DAYS * 86_400_000_000
     longest = settings.OXYTRACK_MAX_SPAN_S
 
     # Pass 1: limits, windows, times on the millisecond grid.

@@ -11,5 +11,6 @@ urlpatterns = [
     path("settings/org/", views.org_settings, name="settings"),
     path("settings/org/agencies/<int:pk>/delete/", views.agency_delete, name="agency_delete"),
     path("settings/org/services/<int:pk>/delete/", views.service_delete, name="service_delete"),
+    path("settings/retention/", views.retention_settings, name="retention"),
     path("settings/enrollment-key/", views.enrollment_key, name="enrollment_key"),
 ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from oxytrack.accounts.decorators import current_user, require_superadmin, superadmin_required
+from oxytrack.activity.retention import purge_preview, retention, retention_cutoffs
 from oxytrack.audit.request import client_ip
 from oxytrack.org import actions
 from oxytrack.org.forms import (
@@ -141,6 +142,18 @@ def org_settings(request: HttpRequest) -> HttpResponse:
             "agency_form": agency_form,
             "service_form": service_form,
         },
+    )
+
+
+@require_http_methods(["GET"])
+@superadmin_required
+def retention_settings(request: HttpRequest) -> HttpResponse:
+    """The retention settings and what the next purge would delete (counts per kind)."""
+    cutoffs = retention_cutoffs()
+    return render(
+        request,
+        "org/retention.html",
+        {"retention": retention(), "cutoffs": cutoffs, "counts": purge_preview(cutoffs)},
     )
 
 

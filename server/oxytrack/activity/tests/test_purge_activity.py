@@ -47,7 +47,8 @@ def _kept_days() -> set[date]:
 def test_the_default_cutoff_is_the_retention_setting(
     history: dict[str, date], settings: Settings
 ) -> None:
-    settings.OXYTRACK_RETENTION_DAYS = 10
+    settings.OXYTRACK_SPAN_RETENTION_DAYS = 10
+    settings.OXYTRACK_ROLLUP_RETENTION_DAYS = 10
     kept_rollups = _rollups_of([history["today"], history["d10"]])
     out = StringIO()
     call_command("purge_activity", stdout=out)

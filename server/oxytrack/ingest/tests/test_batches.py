@@ -17,6 +17,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from oxytrack.activity.actions import do_purge_activity
+from oxytrack.activity.retention import retention_cutoffs
 from oxytrack.activity.models import DailyTotal, DailyUsage, Span, Window
 from oxytrack.conftest import EnrolledDevice
 from oxytrack.ingest.actions import window_cache
@@ -125,7 +126,9 @@ def test_a_cached_window_purged_since_is_interned_again(
     pair = ("excel.exe", "Rapport.docx")
     cached = window_cache.ids[pair]
     # The purge takes the spans, their rollups and the window they alone used.
-    do_purge_activity(timezone.localdate() - timedelta(days=1), actor=None)
+    do_purge_activity(
+        retention_cutoffs(before=timezone.localdate() - timedelta(days=1)), actor=None
+    )
     assert not Window.objects.filter(pk=cached).exists()
 
     again = batch(consecutive(recent(), 3, title="Rapport.docx"))
@@ -370,7 +373,7 @@ REFUSALS: list[tuple[str, Builder, int, str]] = [
     ("longer than 24 h", lambda: batch([span(recent(30), 24 * 3600 + 1)]), 422, "span_too_long"),
     (
         "older than retention",
-        lambda: batch([span(timezone.now() - timedelta(days=181))]),
+        lambda: batch([span(timezone.now() - timedelta(days=31))]),
         422,
         "span_too_old",
     ),
@@ -626,7 +629,7 @@ def test_back_to_back_spans_in_microseconds_are_not_overlaps(
     assert sum(t.keys for t in totals) == 1000
 
 
-@override_settings(OXYTRACK_RETENTION_DAYS=20 * 365)
+@override_settings(OXYTRACK_SPAN_RETENTION_DAYS=20 * 365)
 def test_days_of_25_hours_are_split_on_the_wall_clock(
     client: Client, enrolled_device: EnrolledDevice
 ) -> None:

@@ -3,29 +3,51 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from oxytrack.activity.actions import do_purge_activity, retention_cutoff
+from oxytrack.activity.actions import do_purge_activity
+from oxytrack.activity.retention import purge_preview, retention, retention_cutoffs
 
 
 class Command(BaseCommand):
     help = (
-        "Delete activity older than the retention period (OXYTRACK_RETENTION_DAYS), "
-        "or before --before DATE. Run it daily (cron or a systemd timer)."
+        "Apply the retention settings: delete raw spans, daily rollups and audit entries "
+        "older than their retention, and employees without activity for "
+        "OXYTRACK_DEPARTED_AFTER_DAYS with all their data. Works in short batches: uploads "
+        "go on meanwhile. Run it daily (cron or a systemd timer)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--before", help="first day to keep, YYYY-MM-DD")
+        parser.add_argument(
+            "--before",
+            help="first day of spans and rollups to keep, YYYY-MM-DD (instead of their settings)",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="count what would be deleted, delete nothing"
+        )
 
-    def handle(self, *args: Any, before: str | None, **options: Any) -> None:
+    def handle(self, *args: Any, before: str | None, dry_run: bool, **options: Any) -> None:
+        first_kept = None
         if before:
             try:
-                cutoff = date.fromisoformat(before)
+                first_kept = date.fromisoformat(before)
             except ValueError:
                 raise CommandError(f"--before {before!r} is not a date (YYYY-MM-DD)") from None
-        else:
-            cutoff = retention_cutoff()
-        result = do_purge_activity(cutoff, actor=None)
+        cutoffs = retention_cutoffs(before=first_kept)
+        if dry_run:
+            kept, counts = retention(), purge_preview(cutoffs)
+            self.stdout.write(
+                f"Would delete: {counts.spans} spans (before {cutoffs.spans_before}, "
+                f"{kept.span_days} days), {counts.daily_usage + counts.daily_totals} rollup rows "
+                f"(before {cutoffs.rollups_before}, {kept.rollup_days} days), "
+                f"{counts.audit_entries} audit entries ({kept.audit_days} days), "
+                f"{counts.departed_employees} departed employees "
+                f"(no activity for {kept.departed_days} days)."
+            )
+            return
+        result = do_purge_activity(cutoffs, actor=None)
         self.stdout.write(
-            f"Purged activity before {result.before}: {result.spans} spans, "
-            f"{result.daily_usage + result.daily_totals} rollup rows, {result.batches} batches, "
-            f"{result.windows} unused windows."
+            f"Purged spans before {cutoffs.spans_before}: {result.spans} spans, "
+            f"{result.daily_usage + result.daily_totals} rollup rows "
+            f"(before {cutoffs.rollups_before}), {result.batches} batches, "
+            f"{result.windows} unused windows, {result.audit_entries} audit entries, "
+            f"{result.employees} departed employees."
         )
