@@ -339,6 +339,15 @@ def cmd_status(_args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_portal(_args: argparse.Namespace, paths: Paths) -> int:
+    """Open the employee's portal (what the managers see) on a one-time link."""
+    from oxytrack_agent.portal import open_portal, request_link
+
+    link = request_link(load_config(paths), load_token(paths))
+    open_portal(link, has_display=_has_display())
+    return 0
+
+
 def cmd_install_autostart(_args: argparse.Namespace, _paths: Paths) -> int:
     """Start the agent at every logon of this user."""
     from oxytrack_agent import autostart
@@ -453,6 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("uninstall-autostart", help=_("ne plus démarrer seul")).set_defaults(
         func=cmd_uninstall_autostart
     )
+    sub.add_parser(
+        "portal", help=_("voir dans le navigateur ce que vos responsables voient de vous")
+    ).set_defaults(func=cmd_portal)
     sub.add_parser("uninstall", help=_("tout retirer de ce poste")).set_defaults(func=cmd_uninstall)
     return parser
 

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "oxytrack.audit",
     "oxytrack.policy",
     "oxytrack.dashboard",
+    "oxytrack.portal",
     "oxytrack.demo",
     # `oxytrack serve` and the start-up checks (static files collected).
     "oxytrack.ops",

@@ -15,11 +15,14 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/agent/v1/", agent_api.urls),
+    # The employee portal: its own session, no manager login (portal/views.py).
+    path("portal/", include("oxytrack.portal.urls")),
     path("", include("oxytrack.dashboard.urls")),
     path("", include("oxytrack.org.urls")),
     path("", include("oxytrack.accounts.urls")),
     path("", include("oxytrack.policy.urls")),
     path("", include("oxytrack.audit.urls")),
+    path("", include("oxytrack.compliance.urls")),
 ]
 
 # Under /api/: JSON, telling a bad Host and a too-large body apart (api_errors.py).

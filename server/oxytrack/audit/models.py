@@ -28,6 +28,9 @@ class Action(models.TextChoices):
     LOGIN_FAILED = "login_failed", _("Échec de connexion")
     LOCKOUT = "lockout", _("Connexion bloquée après trop d'échecs")
     LOGOUT = "logout", _("Déconnexion")
+    # The employee portal: the agent asked for a one-time link; the employee opened it.
+    PORTAL_LINK = "portal_link", _("Lien du portail demandé par l'agent")
+    PORTAL_LOGIN = "portal_login", _("Connexion d'un utilisateur à son portail")
 
 
 class AppendOnly(Exception):

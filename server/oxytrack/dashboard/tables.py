@@ -1,6 +1,7 @@
-"""The dashboard's tables: employees (home, search), titles (detail), team overview.
+"""The dashboard's tables: employees (home, search), team overview.
 
-Their base and paging come from the ground floor (`oxytrack.web.tables`).
+Their base and paging come from the ground floor (`oxytrack.web.tables`); the
+titles table, which the employee portal shows too, is `oxytrack.web.activity.TitleTable`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from oxytrack.web.formatting import (
     agent_html,
     format_duration,
     format_local_time,
-    format_percent,
 )
 from oxytrack.web.tables import BaseTable
 
@@ -112,61 +112,6 @@ class EmployeeTable(BaseTable):
 
     def render_today_screen(self, value: int) -> str:
         return format_duration(value)
-
-
-class TitleTable(BaseTable):
-    """Detail page: one row per (app, title) over the chosen range."""
-
-    dom_id = "titles"
-
-    # Agent text may be one endless word: only these cells may break anywhere.
-    app = tables.Column(
-        verbose_name=gettext_lazy("Application"),
-        accessor="window__app",
-        attrs={"td": {"class": "agent-text"}},
-    )
-    title = tables.Column(
-        verbose_name=gettext_lazy("Titre"),
-        accessor="window__title",
-        attrs={"td": {"class": "agent-text"}},
-    )
-    first_opened = tables.Column(
-        verbose_name=gettext_lazy("Première ouverture"), accessor="first_opened"
-    )
-    active = tables.Column(verbose_name=gettext_lazy("Temps actif"), accessor="active")
-    idle = tables.Column(verbose_name=gettext_lazy("Inactif"), accessor="idle")
-    share = tables.Column(
-        verbose_name=gettext_lazy("Part"), accessor="active", order_by=("active",)
-    )
-
-    class Meta(BaseTable.Meta):
-        pass
-
-    def __init__(
-        self, *args: Any, total_active_ms: int, time_zone: str | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.total_active_ms = total_active_ms
-        # The employee's: first openings are read on their clock.
-        self.time_zone = time_zone
-
-    def render_app(self, value: str) -> SafeString:
-        return agent_html(value)
-
-    def render_title(self, value: str) -> SafeString:
-        return agent_html(value)
-
-    def render_first_opened(self, value: datetime) -> str:
-        return format_local_time(value, self.time_zone)
-
-    def render_active(self, value: int) -> str:
-        return format_duration(value)
-
-    def render_idle(self, value: int) -> str:
-        return format_duration(value)
-
-    def render_share(self, value: int) -> str:
-        return format_percent(value, self.total_active_ms)
 
 
 class TeamTable(BaseTable):

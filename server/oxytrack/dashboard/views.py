@@ -4,29 +4,31 @@ parse input, call one query, render."""
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from oxytrack.accounts.decorators import current_user
+from oxytrack.accounts.decorators import activity_reader_required, current_user
+from oxytrack.activity import queries as activity_queries
+from oxytrack.activity.pages import ActivityUrls, activity_context, range_form, titles_table
 from oxytrack.audit.actions import do_record_export, do_record_view
 from oxytrack.audit.request import client_ip
 from oxytrack.dashboard import queries
 from oxytrack.dashboard.forms import SearchForm
-from oxytrack.dashboard.tables import EmployeeTable, TeamTable, TitleTable
+from oxytrack.dashboard.tables import EmployeeTable, TeamTable
 from oxytrack.org.models import Employee
 from oxytrack.org.queries import get_employee_for
-from oxytrack.web.formatting import chart_label, zone_of
+from oxytrack.web.activity import csv_cell
 from oxytrack.web.forms import RangeForm, TeamRangeForm, shortcuts
 from oxytrack.web.tables import configure, filter_text, wants_table_only
 
@@ -40,8 +42,13 @@ def _employee_table(request: HttpRequest, qs: Any) -> EmployeeTable:
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The employees of my scopes with today's times; the table reloads alone via htmx."""
+    """The employees of my scopes with today's times; the table reloads alone via htmx.
+
+    The dpo sees no activity: their home is the audit log.
+    """
     user = current_user(request)
+    if user.is_dpo:
+        return redirect("audit:log")
     qs = queries.employee_list(user, now=timezone.now(), text=request.GET.get("q", ""))
     table = _employee_table(request, qs)
     if wants_table_only(request, table):
@@ -50,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@login_required
+@activity_reader_required
 def search(request: HttpRequest) -> HttpResponse:
     """Search by name, IP, machine, agency, service; results in the home table."""
     user = current_user(request)
@@ -85,7 +92,7 @@ def _range_form(
 
 
 @require_GET
-@login_required
+@activity_reader_required
 def team(request: HttpRequest) -> HttpResponse:
     """One row per (agency, service) of my scopes: head counts and times over a range."""
     user = current_user(request)
@@ -113,110 +120,46 @@ def team(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/team.html", context)
 
 
-def _wall_clock(moment: datetime, zone: str) -> str:
-    return moment.astimezone(zone_of(zone)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-
-
 def _activity_context(
     request: HttpRequest, employee: Employee, form: RangeForm, today: date
 ) -> dict[str, Any]:
-    """The context of the part of the detail page that follows the date range."""
-    base = reverse("dashboard:employee", args=[employee.public_id])
-    # Their times are read on their clock (their days are theirs too: see Span.day).
-    zone = queries.employee_time_zone(employee)
-    activity_url = reverse("dashboard:employee_activity", args=[employee.public_id])
-    context: dict[str, Any] = {
-        "employee": employee,
-        "employee_zone": zone,
-        "form": form,
-        "activity_url": activity_url,
-        "detail_url": base,
-        "shortcuts": [
-            (label, f"?{urlencode({'start': s.isoformat(), 'end': e.isoformat()})}")
-            for label, s, e in shortcuts(today)
-        ],
-    }
-    if not form.is_valid():
-        return context
-    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    # No day asked: the last day of the range that has activity (a weekend's
-    # empty frieze says nothing).
-    day = form.cleaned_data["day"] or queries.last_active_day(employee, start, end) or end
-    activity = queries.employee_activity(employee, start, end)
-    table = TitleTable(
-        queries.title_rows(employee, start, end),
-        total_active_ms=activity.active_ms,
-        time_zone=zone,
+    """The context of the part of the detail page that follows the date range (audited)."""
+    args = [employee.public_id]
+    urls = ActivityUrls(
+        page=reverse("dashboard:employee", args=args),
+        activity=reverse("dashboard:employee_activity", args=args),
+        titles=reverse("dashboard:employee_titles", args=args),
+        exports=((_("Exporter (CSV)"), reverse("dashboard:employee_export", args=args)),),
     )
-    configure(
-        request,
-        table,
-        url=reverse("dashboard:employee_titles", args=[employee.public_id]),
-    )
-    table.hidden = {"start": start.isoformat(), "end": end.isoformat()}
-    other = _("Autres")
-    context.update(
-        activity=activity,
-        table=table,
-        day=day,
-        export_url=reverse("dashboard:employee_export", args=[employee.public_id])
-        + f"?{urlencode({'start': start.isoformat(), 'end': end.isoformat()})}",
-        chart_data={
-            # Plotly draws SVG text, out of reach of HTML's bidi isolation.
-            "titles": [[chart_label(s.label or other), s.active_ms] for s in activity.top_titles],
-            "apps": [[chart_label(s.label or other), s.active_ms] for s in activity.top_apps],
-            "days": [[d.day.isoformat(), d.active_ms, d.idle_ms] for d in activity.days],
-            # Naive local wall-clock strings: plotly.js has no time zones.
-            "timeline": [
-                [
-                    _wall_clock(s.start, zone),
-                    _wall_clock(s.start + timedelta(milliseconds=s.duration_ms), zone),
-                    chart_label(s.app),
-                    chart_label(s.title),
-                    s.active,
-                ]
-                for s in queries.timeline(employee, day)
-            ],
-            "labels": {
-                # Named on the axis only when it is not the reader's own zone.
-                "zone": ""
-                if zone == str(timezone.get_current_timezone())
-                else _("heure de %(zone)s") % {"zone": zone},
-                "active": _("Actif"),
-                "idle": _("Inactif"),
-                "hours": _("heures"),
-                "idle_span": _("inactif"),
-                "empty": _("Aucune activité sur cette période"),
-                "empty_day": _("Aucune activité ce jour-là"),
-            },
-        },
-    )
-    do_record_view(employee, start, end, actor=current_user(request), ip=client_ip(request))
+    context = activity_context(request, employee, form, today, urls)
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        do_record_view(employee, start, end, actor=current_user(request), ip=client_ip(request))
     return context
 
 
 @require_GET
-@login_required
+@activity_reader_required
 def employee_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """Identity, devices, and the activity of the chosen range (an audited view)."""
     employee = get_employee_for(current_user(request), public_id)
     today = timezone.localdate()
-    form = _range_form(request, today)
+    form = range_form(request, today)
     context = _activity_context(request, employee, form, today)
-    context["devices"] = queries.employee_devices(employee)
+    context["devices"] = activity_queries.employee_devices(employee)
     return render(request, "dashboard/employee.html", context)
 
 
 @require_GET
-@login_required
+@activity_reader_required
 def employee_activity(request: HttpRequest, public_id: str) -> HttpResponse:
     """The detail page's lower part for a new range, swapped in by htmx."""
     employee = get_employee_for(current_user(request), public_id)
     today = timezone.localdate()
-    form = _range_form(request, today)
+    form = range_form(request, today)
     context = _activity_context(request, employee, form, today)
     response = render(
-        request, "dashboard/_activity.html", context, status=200 if form.is_valid() else 400
+        request, "oxytrack/_activity.html", context, status=200 if form.is_valid() else 400
     )
     if form.is_valid():
         # The address bar follows the range, so a reload or a shared link shows it again.
@@ -225,46 +168,28 @@ def employee_activity(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @require_GET
-@login_required
+@activity_reader_required
 def employee_titles(request: HttpRequest, public_id: str) -> HttpResponse:
     """The titles table alone (sort, page, filter) for a range."""
     employee = get_employee_for(current_user(request), public_id)
     form = RangeForm(request.GET)
     if not form.is_valid():
-        return render(request, "dashboard/_range_errors.html", {"form": form}, status=400)
+        return render(request, "oxytrack/_range_errors.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    qs = queries.title_rows(employee, start, end)
-    text = filter_text(request)
-    if text:
-        qs = qs.filter(Q(window__title__icontains=text) | Q(window__app__icontains=text))
-    table = TitleTable(
-        qs,
-        total_active_ms=queries.active_total(employee, start, end),
-        time_zone=queries.employee_time_zone(employee),
-    )
-    configure(request, table, url=request.path)
-    table.hidden = {"start": start.isoformat(), "end": end.isoformat()}
+    table = titles_table(request, employee, start, end, url=request.path)
     # Each sort, page or filter shows titles again: one view entry per request.
     do_record_view(employee, start, end, actor=current_user(request), ip=client_ip(request))
     return render(request, "oxytrack/table.html", {"table": table})
 
 
-def _csv_cell(value: object) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ (or tab/CR) gets a quote."""
-    text = str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
-
-
 @require_GET
-@login_required
+@activity_reader_required
 def employee_export(request: HttpRequest, public_id: str) -> HttpResponse:
     """The titles of a range as CSV (an audited export)."""
     employee = get_employee_for(current_user(request), public_id)
     form = RangeForm(request.GET)
     if not form.is_valid():
-        return render(request, "dashboard/_range_errors.html", {"form": form}, status=400)
+        return render(request, "oxytrack/_range_errors.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
@@ -275,11 +200,11 @@ def employee_export(request: HttpRequest, public_id: str) -> HttpResponse:
     writer.writerow(
         [_("Application"), _("Titre"), _("Première ouverture"), _("Actif (s)"), _("Inactif (s)")]
     )
-    for row in queries.title_rows(employee, start, end).iterator():
+    for row in activity_queries.title_rows(employee, start, end).iterator():
         writer.writerow(
             [
-                _csv_cell(row["window__app"]),
-                _csv_cell(row["window__title"]),
+                csv_cell(row["window__app"]),
+                csv_cell(row["window__title"]),
                 timezone.localtime(row["first_opened"]).isoformat(),
                 round(row["active"] / 1000),
                 round(row["idle"] / 1000),

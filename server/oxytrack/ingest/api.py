@@ -1,8 +1,8 @@
 """The agent API (DESIGN.md, wire protocol), mounted at /api/agent/v1/.
 
-Four calls: `GET choices` and `POST enroll` with the enrollment key,
-`POST batches` and `GET policy` with a device token. Views stay thin: read
-and validate, call one action, answer. Errors are `{code, message}`
+Five calls: `GET choices` and `POST enroll` with the enrollment key,
+`POST batches`, `GET policy` and `POST portal-link` with a device token.
+Views stay thin: read and validate, call one action, answer. Errors are `{code, message}`
 (errors.py). The OpenAPI schema is public at `openapi.json` (it holds no
 secret, and the agent's contract test reads it); the browsable docs page is
 for logged-in managers.
@@ -19,9 +19,11 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from ninja import NinjaAPI, Status
 from ninja.openapi.views import openapi_json
+from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from oxytrack.ingest.actions import do_store_batch, touch_device
@@ -42,6 +44,7 @@ from oxytrack.ingest.writelock import batch_slot, checkpoint_wal
 from oxytrack.org.enroll import EnrollmentRefused, do_enroll_device
 from oxytrack.org.models import Agency, Device, Service
 from oxytrack.policy.queries import effective_policy
+from oxytrack.portal.actions import do_issue_portal_link
 
 # Bodies we parse ourselves (gzip, size cap, pydantic's JSON parser), so
 # ninja does not know them: they are added to the schema here.
@@ -223,3 +226,34 @@ def policy(request: HttpRequest) -> dict[str, Any]:
     device = _device(request)
     touch_device(device, ip=client_ip(request), now=timezone.now())
     return _policy_for(device)
+
+
+class PortalLinkOut(BaseModel):
+    path: str = Field(description="the one-time link, relative to the server's address")
+    url: str = Field(description="the same link, absolute, as this server sees its own address")
+    expires_at: str = Field(description="ISO 8601 with offset: unused after this, it is refused")
+
+
+@api.post(
+    "/portal-link",
+    auth=DeviceTokenAuth(),
+    throttle=device_throttle,
+    response={201: PortalLinkOut, 429: ErrorOut, **_ERRORS},
+    summary="A one-time link to the employee portal (single use, 2 minutes)",
+)
+def portal_link(request: HttpRequest) -> Status[dict[str, str]]:
+    """Issue a link opening this device's employee's portal in a browser (audited).
+
+    Takes no body. The agent joins `path` to the server address it was enrolled
+    with (behind a proxy `url` may carry an inner address).
+    """
+    issued = do_issue_portal_link(_device(request), ip=client_ip(request))
+    path = reverse("portal:enter", args=[issued.code])
+    return Status(
+        201,
+        {
+            "path": path,
+            "url": request.build_absolute_uri(path),
+            "expires_at": issued.expires_at.isoformat(),
+        },
+    )

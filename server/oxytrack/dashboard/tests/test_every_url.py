@@ -18,12 +18,13 @@ from oxytrack.accounts.models import User
 from oxytrack.conftest import Org
 
 # Reachable without a session: the login page itself, the language switch
-# (also used on the login page) and the agent API (token-authenticated).
+# (also used on the login page), the agent API (token-authenticated) and the
+# employee portal (its own session: portal/tests/test_portal_access.py).
 PUBLIC = {"login", "set_language"}
-PUBLIC_PREFIXES = ("api/",)
+PUBLIC_PREFIXES = ("api/", "portal/")
 
 # Views that take only GET, only POST, or both; anything not listed is GET only.
-POST_ONLY = {"org:agency_delete", "org:service_delete", "logout"}
+POST_ONLY = {"org:agency_delete", "org:service_delete", "logout", "policy:preview"}
 GET_AND_POST = {
     "org:employee_create",
     "org:employee_transfer",

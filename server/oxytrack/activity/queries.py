@@ -1,0 +1,213 @@
+"""Reads of one employee's activity: what the managers' detail page and the employee
+portal both show (the same figures, from the same functions), and their exports.
+
+Ranges read the daily rollups only; one day's timeline reads the raw spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, Max, Min, QuerySet, Sum
+
+from oxytrack.activity.models import DailyTotal, DailyUsage, Span
+from oxytrack.org.models import Device, Employee
+
+# The pie shows this many titles (or apps), the rest summed as "Autres".
+PIE_SLICES = 7
+# A day of one employee rarely has more spans; the timeline stops there.
+TIMELINE_MAX_SPANS = 5000
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    hostname: str
+    os: str
+    agent_version: str
+    time_zone: str
+    last_ip: str | None
+    local_ips: list[str]
+    last_seen_at: datetime | None
+    enrolled_at: datetime
+    revoked: bool
+
+
+def employee_time_zone(employee: Employee) -> str:
+    """The employee's time zone: their latest device's, else their agency's, else the server's.
+
+    The same choice as `employee_list`'s `local_zone` (and as their spans' days).
+    """
+    latest = (
+        Device.objects.filter(employee=employee)
+        .order_by(F("last_seen_at").desc(nulls_last=True))
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    if latest:
+        return latest
+    if employee.agency is not None:
+        return employee.agency.time_zone
+    return str(settings.TIME_ZONE)
+
+
+def employee_devices(employee: Employee) -> list[DeviceInfo]:
+    """The employee's machines, newest contact first."""
+    return [
+        DeviceInfo(
+            hostname=d.hostname,
+            os=d.os,
+            agent_version=d.agent_version,
+            time_zone=d.time_zone,
+            last_ip=d.last_ip,
+            local_ips=[str(ip) for ip in (d.local_ips or [])],
+            last_seen_at=d.last_seen_at,
+            enrolled_at=d.enrolled_at,
+            revoked=d.revoked_at is not None,
+        )
+        for d in Device.objects.filter(employee=employee).order_by(
+            F("last_seen_at").desc(nulls_last=True), "hostname"
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Slice:
+    label: str
+    active_ms: int
+
+
+@dataclass(frozen=True)
+class DayBar:
+    day: date
+    active_ms: int
+    idle_ms: int
+
+
+@dataclass(frozen=True)
+class TimelineSpan:
+    start: datetime
+    duration_ms: int
+    app: str
+    title: str
+    active: bool
+
+
+@dataclass
+class Activity:
+    """Everything the detail page shows for a date range."""
+
+    start: date
+    end: date
+    active_ms: int = 0
+    idle_ms: int = 0
+    #: Private pauses: neither active nor idle, not part of screen time.
+    untracked_ms: int = 0
+    keys: int = 0
+    clicks: int = 0
+    days: list[DayBar] = field(default_factory=list)
+    top_titles: list[Slice] = field(default_factory=list)
+    top_apps: list[Slice] = field(default_factory=list)
+
+    @property
+    def screen_ms(self) -> int:
+        return self.active_ms + self.idle_ms
+
+
+def _top(rows: list[dict[str, Any]], label: str, total: int) -> list[Slice]:
+    """The PIE_SLICES biggest rows plus one "other" slice (label "") for the rest."""
+    slices = [Slice(str(r[label]), int(r["active"] or 0)) for r in rows[:PIE_SLICES]]
+    rest = total - sum(s.active_ms for s in slices)
+    if rest > 0:
+        slices.append(Slice("", rest))
+    return slices
+
+
+def employee_activity(employee: Employee, start: date, end: date) -> Activity:
+    """Totals, per-day bars and the top titles and apps between `start` and `end` (inclusive).
+
+    Reads only the daily rollups: four queries whatever the range.
+    """
+    totals = DailyTotal.objects.filter(employee=employee, day__range=(start, end))
+    activity = Activity(start=start, end=end)
+    by_day = {
+        row["day"]: row
+        for row in totals.values("day", "active_ms", "idle_ms", "keys", "clicks", "untracked_ms")
+    }
+    day = start
+    while day <= end:
+        row = by_day.get(day)
+        bar = DayBar(day, int(row["active_ms"]) if row else 0, int(row["idle_ms"]) if row else 0)
+        activity.days.append(bar)
+        activity.active_ms += bar.active_ms
+        activity.idle_ms += bar.idle_ms
+        if row:
+            activity.keys += int(row["keys"])
+            activity.clicks += int(row["clicks"])
+            activity.untracked_ms += int(row["untracked_ms"])
+        day += timedelta(days=1)
+    usage = DailyUsage.objects.filter(employee=employee, day__range=(start, end))
+    titles = list(
+        usage.values("window_id", "window__title")
+        .annotate(active=Sum("active_ms"))
+        .filter(active__gt=0)
+        .order_by("-active", "window_id")[:PIE_SLICES]
+    )
+    activity.top_titles = _top(titles, "window__title", activity.active_ms)
+    apps = list(
+        usage.values("window__app")
+        .annotate(active=Sum("active_ms"))
+        .filter(active__gt=0)
+        .order_by("-active", "window__app")[:PIE_SLICES]
+    )
+    activity.top_apps = _top(apps, "window__app", activity.active_ms)
+    return activity
+
+
+def last_active_day(employee: Employee, start: date, end: date) -> date | None:
+    """The last day between `start` and `end` with any recorded time."""
+    result = DailyTotal.objects.filter(employee=employee, day__range=(start, end)).aggregate(
+        last=Max("day")
+    )
+    return result["last"]
+
+
+def active_total(employee: Employee, start: date, end: date) -> int:
+    """Active milliseconds over the range (the titles table's 100 %)."""
+    result = DailyTotal.objects.filter(employee=employee, day__range=(start, end)).aggregate(
+        total=Sum("active_ms", default=0)
+    )
+    return int(result["total"])
+
+
+def title_rows(employee: Employee, start: date, end: date) -> QuerySet[Any]:
+    """One row per (app, title) over the range: active and idle time, first opened.
+
+    A values() queryset so the table sorts and pages it in SQL.
+    """
+    return (
+        DailyUsage.objects.filter(employee=employee, day__range=(start, end))
+        .values("window_id", "window__app", "window__title")
+        .annotate(
+            active=Sum("active_ms"),
+            idle=Sum("idle_ms"),
+            first_opened=Min("first_start"),
+            last_closed=Max("last_end"),
+        )
+        .order_by("-active", "window_id")
+    )
+
+
+def timeline(employee: Employee, day: date) -> list[TimelineSpan]:
+    """The spans of one local day, in order (raw spans: the only page that reads them)."""
+    spans = (
+        # A private pause is no window's time: the timeline leaves it blank.
+        Span.objects.filter(employee=employee, day=day, tracked=True)
+        .select_related("window")
+        .order_by("start", "pk")[:TIMELINE_MAX_SPANS]
+    )
+    return [
+        TimelineSpan(s.start, s.duration_ms, s.window.app, s.window.title, s.active) for s in spans
+    ]
