@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "oxytrack.audit",
     "oxytrack.policy",
     "oxytrack.dashboard",
+    "oxytrack.compliance",
     "oxytrack.portal",
     "oxytrack.demo",
     # `oxytrack serve` and the start-up checks (static files collected).
@@ -282,6 +283,10 @@ OXYTRACK_AUDIT_RETENTION_DAYS = env_int("OXYTRACK_AUDIT_RETENTION_DAYS", 365, mi
 # An employee with no activity (no upload, no contact of an agent) for this
 # long is deleted with all their data.
 OXYTRACK_DEPARTED_AFTER_DAYS = env_int("OXYTRACK_DEPARTED_AFTER_DAYS", 90, minimum=1)
+# Printed in the compliance kit's documents (information notice, register,
+# DPIA): the employer's name and how to reach its data protection officer.
+OXYTRACK_CONTROLLER_NAME = env_str("OXYTRACK_CONTROLLER_NAME", "") or ""
+OXYTRACK_DPO_CONTACT = env_str("OXYTRACK_DPO_CONTACT", "") or ""
 # The home page flags a device whose agent has not reported for this long.
 OXYTRACK_SILENT_AFTER_HOURS = env_int("OXYTRACK_SILENT_AFTER_HOURS", 24, minimum=1)
 # Defaults handed to agents; the super-admin overrides them globally, per

@@ -21,3 +21,11 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// The compliance kit's "Print" button (no inline handler: strict CSP).
+document.addEventListener("click", function (event) {
+  var target = event.target;
+  if (target instanceof Element && target.closest("[data-print]")) {
+    window.print();
+  }
+});
