@@ -1,8 +1,8 @@
 """Words and stance (issue 11): idle is "Inactif", never time not worked; nobody ranked.
 
 Scans what people read: templates, both catalogues, the docs, the agent's
-messages (the server's own are in its catalogue). The one sentence that names "time not
-worked" does so to deny it, and is allowed in its two languages.
+messages (the server's own are in its catalogue). "Time not worked" may be
+named only to deny it.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ import oxytrack
 
 REPO = Path(oxytrack.__file__).resolve().parents[2]
 
-# The explanation shown next to idle figures (and in the compliance kit).
+# "Time not worked" may only be named to deny it: the explanation shown next
+# to idle figures (and in the compliance kit, the portal, the manuals).
 ALLOWED = (
-    "ce n'est pas du temps non travaillé",
-    "this does not mean time not worked",
+    "n'est pas du temps non travaillé",
+    "does not mean time not worked",
+    "is not time not worked",
 )
 
 # Folded (lower case, no accents) so "Productivité" and "productivite" both match.
@@ -108,3 +110,4 @@ def test_the_words_check_catches_each_forbidden_word_but_allows_the_explanation(
     assert offences("time not worked") == ["not worked"]
     assert offences("Inactif : ce n\u2019est pas du temps non travaillé (lecture)") == []
     assert offences("Idle: this does not mean time not worked (reading)") == []
+    assert offences("It is not time not worked: a meeting") == []
