@@ -61,6 +61,10 @@ class Span(models.Model):
     active = models.BooleanField()
     keys = models.PositiveIntegerField(default=0)
     clicks = models.PositiveIntegerField(default=0)
+    # False: the employee's private pause, "not tracked" time (never idle):
+    # its window is the empty pair, it has no counts and no DailyUsage row,
+    # and it adds to DailyTotal.untracked_ms only.
+    tracked = models.BooleanField(default=True, db_default=True)
 
     class Meta:
         indexes = [
@@ -113,6 +117,8 @@ class DailyTotal(models.Model):
     clicks = models.BigIntegerField(default=0)
     first_start = models.DateTimeField()
     last_end = models.DateTimeField()
+    # Private pauses: neither active nor idle, and in no DailyUsage row.
+    untracked_ms = models.BigIntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [

@@ -44,6 +44,7 @@ class Sums:
     clicks: int = 0
     first_start: datetime | None = None
     last_end: datetime | None = None
+    untracked_ms: int = 0
 
     def add(self, span: SpanFacts) -> None:
         """Count one span in."""
@@ -76,6 +77,15 @@ def sum_spans(
         employee_id, day = span.employee_id, span.day
         start, ms = span.start, span.duration_ms
         end = start + timedelta(milliseconds=ms)
+        if not getattr(span, "tracked", True):
+            # A private pause: the day's "not tracked" time, in no window's row.
+            per_day = totals.get((employee_id, day))
+            if per_day is None:
+                per_day = totals[(employee_id, day)] = Sums(first_start=start, last_end=end)
+            per_day.untracked_ms += ms
+            per_day.first_start = min(start, per_day.first_start or start)
+            per_day.last_end = max(end, per_day.last_end or end)
+            continue
         active, keys, clicks = span.active, span.keys, span.clicks
         usage_key = (employee_id, day, span.window_id)
         per_window = usage.get(usage_key)
@@ -140,6 +150,13 @@ def _sqlite_datetime(value: datetime) -> str:
 
 
 SUM_COLUMNS = ("active_ms", "idle_ms", "keys", "clicks", "first_start", "last_end")
+#: DailyTotal's sums: those of DailyUsage, then the private pauses' time.
+TOTAL_SUM_COLUMNS = (*SUM_COLUMNS, "untracked_ms")
+
+
+def sum_columns(table: str) -> tuple[str, ...]:
+    """The sum columns of a rollup table, in the order its rows' parameters come."""
+    return TOTAL_SUM_COLUMNS if table == DailyTotal._meta.db_table else SUM_COLUMNS
 
 
 @lru_cache(maxsize=16)
@@ -148,17 +165,19 @@ def _upsert_clauses(vendor: str, table: str, key_columns: tuple[str, ...]) -> tu
     q = connection.ops.quote_name
     least, greatest = ("MIN", "MAX") if vendor == "sqlite" else ("LEAST", "GREATEST")
     t = q(table)
+    columns = sum_columns(table)
     update = ", ".join(
         [
             f"{q(c)} = {t}.{q(c)} + excluded.{q(c)}"
-            for c in ("active_ms", "idle_ms", "keys", "clicks")
+            for c in columns
+            if c not in ("first_start", "last_end")
         ]
         + [
             f"{q('first_start')} = {least}({t}.{q('first_start')}, excluded.{q('first_start')})",
             f"{q('last_end')} = {greatest}({t}.{q('last_end')}, excluded.{q('last_end')})",
         ]
     )
-    head = f"INSERT INTO {t} ({', '.join(q(c) for c in (*key_columns, *SUM_COLUMNS))})"
+    head = f"INSERT INTO {t} ({', '.join(q(c) for c in (*key_columns, *columns))})"
     tail = f"ON CONFLICT ({', '.join(q(c) for c in key_columns)}) DO UPDATE SET {update}"
     return head, tail
 
@@ -167,12 +186,12 @@ def add_rollup_rows(table: str, key_columns: tuple[str, ...], params: Sequence[A
     """Upsert ready rollup rows into `table`, adding to the stored counters in SQL.
 
     `params`: the rows' adapted parameters, flat, the key columns then
-    SUM_COLUMNS of each row in turn. Two uploads for the same employee and
+    the table's `sum_columns` of each row in turn. Two uploads for the same employee and
     day cannot lose each other's increments, on SQLite or PostgreSQL.
     """
     if params:
         head, tail = _upsert_clauses(connection.vendor, table, key_columns)
-        insert_rows(head, len(key_columns) + len(SUM_COLUMNS), params, tail)
+        insert_rows(head, len(key_columns) + len(sum_columns(table)), params, tail)
 
 
 def _upsert(table: str, key_columns: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -185,6 +204,8 @@ def _upsert(table: str, key_columns: list[str], rows: list[tuple[Any, ...]]) -> 
         )
         params += (sums.active_ms, sums.idle_ms, sums.keys, sums.clicks)
         params += (adapt_datetime(sums.first_start), adapt_datetime(sums.last_end))
+        if table == DailyTotal._meta.db_table:
+            params.append(sums.untracked_ms)
     add_rollup_rows(table, tuple(key_columns), params)
 
 
@@ -214,8 +235,9 @@ def rebuild_rollups(employee_ids: Iterable[int] | None = None) -> None:
 def totals_from_spans(employee_id: int, day: date) -> dict[str, Any]:
     """What the DailyTotal row for (employee, day) must hold, summed from spans in SQL."""
     return Span.objects.filter(employee_id=employee_id, day=day).aggregate(
-        active_ms=Sum("duration_ms", filter=Q(active=True), default=0),
-        idle_ms=Sum("duration_ms", filter=Q(active=False), default=0),
+        active_ms=Sum("duration_ms", filter=Q(active=True, tracked=True), default=0),
+        idle_ms=Sum("duration_ms", filter=Q(active=False, tracked=True), default=0),
+        untracked_ms=Sum("duration_ms", filter=Q(tracked=False), default=0),
         keys=Sum("keys", default=0),
         clicks=Sum("clicks", default=0),
         first_start=Min("start"),

@@ -52,6 +52,7 @@ SPAN_COLUMNS = (
     "active",
     "keys",
     "clicks",
+    "tracked",
 )
 SPAN_WINDOW = 5
 # Rollup rows: DailyUsage (window id at index 2, filled in under the lock)
@@ -59,6 +60,8 @@ SPAN_WINDOW = 5
 USAGE_KEYS = ("employee_id", "day", "window_id")
 USAGE_WINDOW = 2
 TOTAL_KEYS = ("employee_id", "day")
+#: The window of every private pause: no app, no title.
+UNTRACKED = ("", "")
 
 
 @dataclass
@@ -73,7 +76,7 @@ class Prepared:
     span_pairs: list[int]  # the pair index of each span row
     usage_params: list[Any]  # DailyUsage increments, window ids to fill in
     usage_pairs: list[int]  # the pair index of each usage row
-    total_params: list[Any]  # DailyTotal increments, complete
+    total_params: list[Any]  # DailyTotal increments (with the pauses' time), complete
     digests: dict[tuple[str, str], str] = field(default_factory=dict)  # of pairs to intern
 
 
@@ -248,10 +251,11 @@ def prepare(
         us = (span["start"] - EPOCH) // _US
         if us > latest or us < oldest or span["duration_s"] > longest:
             _refuse_span(index, span, now)
-        key = (span["app"], span["title"])
+        # A private pause keeps no app nor title, whatever was sent.
+        key = (span["app"], span["title"]) if span.get("tracked", True) else UNTRACKED
         pair = pair_index.get(key)
         if pair is None:
-            clean = (clean_app(span["app"]), clean_title(span["title"]))
+            clean = (clean_app(key[0]), clean_title(key[1]))
             pair = cleaned.get(clean)
             if pair is None:
                 pair = cleaned[clean] = len(pairs)
@@ -277,12 +281,32 @@ def prepare(
     rows: list[Any] = []
     row_pairs: list[int] = []
     usage: dict[tuple[date, int], list[int]] = {}
+    # Per day, the private pauses: [ms, first start, last end].
+    untracked: dict[date, list[int]] = {}
     day_params: dict[date, Any] = {}
 
     def add(
-        start: int, ms: int, day: date, pair: int, active: bool, keys: int, clicks: int
+        start: int,
+        ms: int,
+        day: date,
+        pair: int,
+        active: bool,
+        keys: int,
+        clicks: int,
+        tracked: bool = True,
     ) -> None:
         end = start + ms
+        if not tracked:
+            # "Not tracked": never idle, no counts, and no DailyUsage row
+            # (so never listed as a title); the day's total only.
+            active, keys, clicks = False, 0, 0
+            paused = untracked.get(day)
+            if paused is None:
+                untracked[day] = [ms, start, end]
+            else:
+                paused[0] += ms
+                paused[1] = min(paused[1], start)
+                paused[2] = max(paused[2], end)
         rows.extend(
             (
                 employee_id,
@@ -294,9 +318,12 @@ def prepare(
                 active,
                 keys,
                 clicks,
+                tracked,
             )
         )
         row_pairs.append(pair)
+        if not tracked:
+            return
         sums = usage.get((day, pair))
         if sums is None:
             usage[(day, pair)] = [
@@ -331,6 +358,7 @@ def prepare(
             day_end = ms_of(next_local_midnight(moment, tz))
             if day not in day_params:
                 day_params[day] = adapt_date(day)
+        tracked = span.get("tracked", True)
         if end <= day_end:  # the common case: within one local day
             add(
                 start,
@@ -340,6 +368,7 @@ def prepare(
                 span["active"],
                 span["keys"],
                 span["clicks"],
+                tracked,
             )
             continue
         for piece in split_at_midnight(
@@ -355,9 +384,12 @@ def prepare(
                 span["active"],
                 piece.keys,
                 piece.clicks,
+                tracked,
             )
 
-    usage_params, usage_pairs, total_params = _rollup_rows(employee_id, usage, day_params)
+    usage_params, usage_pairs, total_params = _rollup_rows(
+        employee_id, usage, day_params, untracked
+    )
     digests = {pair: window_digest(*pair) for pair in pairs if pair not in known_pairs}
     return Prepared(
         intervals,
@@ -373,9 +405,16 @@ def prepare(
 
 
 def _rollup_rows(
-    employee_id: int, usage: dict[tuple[date, int], list[int]], day_params: dict[date, Any]
+    employee_id: int,
+    usage: dict[tuple[date, int], list[int]],
+    day_params: dict[date, Any],
+    untracked: dict[date, list[int]],
 ) -> tuple[list[Any], list[int], list[Any]]:
-    """Usage rows (window ids to fill in) with their pairs, and the day totals they add up to."""
+    """Usage rows (window ids to fill in) with their pairs, and the day totals.
+
+    A day's total is the sum of its usage rows plus its private pauses
+    (`untracked`: [ms, first start, last end] per day), in `untracked_ms`.
+    """
     as_param = datetime_adapter()
     usage_rows: list[Any] = []
     usage_pairs: list[int] = []
@@ -395,8 +434,15 @@ def _rollup_rows(
         total[3] += clicks
         total[4] = min(total[4], first)
         total[5] = max(total[5], last)
+    for day, (_ms, first, last) in untracked.items():
+        total = totals.get(day)
+        if total is None:
+            totals[day] = [0, 0, 0, 0, first, last]
+        else:
+            total[4] = min(total[4], first)
+            total[5] = max(total[5], last)
     total_rows: list[Any] = []
     for day, (active, idle, keys, clicks, first, last) in totals.items():
         total_rows += (employee_id, day_params[day], active, idle, keys, clicks)
-        total_rows += (as_param(first), as_param(last))
+        total_rows += (as_param(first), as_param(last), untracked.get(day, (0,))[0])
     return usage_rows, usage_pairs, total_rows

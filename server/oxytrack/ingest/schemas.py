@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NotRequired
 from uuid import UUID
 
 from pydantic import (
@@ -93,6 +93,17 @@ class SpanIn(TypedDict):
     active: bool
     keys: Annotated[int, Field(ge=0, le=MAX_COUNT)]
     clicks: Annotated[int, Field(ge=0, le=MAX_COUNT)]
+    tracked: NotRequired[
+        Annotated[
+            bool,
+            Field(
+                description=(
+                    "false: the employee's private pause, stored as time not tracked "
+                    "(never idle), its app, title and counts ignored; absent: true"
+                )
+            ),
+        ]
+    ]
 
 
 class BatchIn(_In):
