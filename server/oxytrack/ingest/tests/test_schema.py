@@ -34,7 +34,7 @@ def _load_schema() -> Any:
 schema = _load_schema()
 
 
-def test_the_schema_is_public_and_lists_the_four_calls(client: Any) -> None:
+def test_the_schema_is_public_and_lists_the_five_calls(client: Any) -> None:
     response = client.get(f"{BASE}/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
@@ -43,6 +43,7 @@ def test_the_schema_is_public_and_lists_the_four_calls(client: Any) -> None:
         (f"{BASE}/enroll", "post"),
         (f"{BASE}/batches", "post"),
         (f"{BASE}/policy", "get"),
+        (f"{BASE}/portal-link", "post"),
     }
     body = paths[f"{BASE}/batches"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/BatchIn"}

@@ -76,7 +76,8 @@ def test_the_portal_shows_only_its_own_employee(enrolled_device: EnrolledDevice,
     upload(other_token, [(now, 600, "word.exe", "Lettre du voisin.docx", True)])
     browser = open_portal(enrolled_device.token)
     for path in ("/portal/", "/portal/activity/", "/portal/export.json", "/portal/export.csv"):
-        text = browser.get(path, {"start": now.date() - timedelta(days=1), "end": now.date()})
+        day = now.date()
+        text = browser.get(path, {"start": str(day - timedelta(days=1)), "end": str(day)})
         body = text.content.decode()
         assert text.status_code == 200, path
         assert "PC-VOISIN" not in body and "voisin" not in body, path
