@@ -5,6 +5,7 @@ Agencies Nice, Marseille, Fort-de-France; services Facturation, Logistique.
 - alice: admin of Nice/Facturation
 - bob: admin of Nice, all services
 - carol: admin of Fort-de-France/Facturation
+- dpo: the data protection officer (audit log, policy, settings; no activity)
 - employees: one per (agency, service) pair, plus one with no agency
 - device: an enrolled device of nice_facturation with its clear token
 """
@@ -93,6 +94,11 @@ def bob(org: Org) -> User:
 @pytest.fixture
 def carol(org: Org) -> User:
     return _admin("carol@example.com", [(org.fdf, org.facturation)])
+
+
+@pytest.fixture
+def dpo(org: Org) -> User:
+    return User.objects.create_user("dpo@example.com", PASSWORD, role=Role.DPO)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
 from oxytrack.accounts.models import User
 
@@ -22,6 +22,43 @@ def superadmin_required(view: View) -> View:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_superadmin:  # type: ignore[union-attr]
             raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
+SAFE_METHODS = ("GET", "HEAD")
+
+
+def superadmin_or_dpo_reads(view: View) -> View:
+    """The super-admin: everything. The dpo: reads only (GET), any change 403.
+
+    For the pages the dpo reads but never changes: audit log, policy, settings.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if getattr(user, "is_superadmin", False):
+            return view(request, *args, **kwargs)
+        if getattr(user, "is_dpo", False) and request.method in SAFE_METHODS:
+            return view(request, *args, **kwargs)
+        raise PermissionDenied
+
+    return login_required(wrapper)
+
+
+def activity_reader_required(view: View) -> View:
+    """A page that shows employees' activity: 404 for the dpo (and anyone who sees none).
+
+    404 rather than 403, like an out-of-scope employee: to the dpo there is
+    no activity at all (DESIGN.md, security rules).
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not getattr(request.user, "sees_activity", False):
+            raise Http404
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)

@@ -42,11 +42,22 @@ def _scope_choices() -> list[tuple[str, str]]:
 
 
 class AdminCreateForm(forms.Form):
-    """A new manager: unique email, role, one or more scopes, a strong password."""
+    """A new manager: unique email, role, one or more scopes (admins), a strong password.
+
+    The dpo role takes no scope: it reads the audit log, policy and settings only.
+    """
 
     email = forms.EmailField(label=_("Adresse e-mail"), max_length=254)
     display_name = forms.CharField(label=_("Nom"), max_length=150, required=False)
-    role = forms.ChoiceField(label=_("Rôle"), choices=Role.choices, initial=Role.ADMIN)
+    role = forms.ChoiceField(
+        label=_("Rôle"),
+        choices=Role.choices,
+        initial=Role.ADMIN,
+        help_text=_(
+            "Le délégué à la protection des données lit le journal d'audit, la politique "
+            "et les réglages, jamais l'activité ; il n'a pas de périmètre."
+        ),
+    )
     scopes = forms.MultipleChoiceField(
         label=_("Périmètres"),
         required=False,
@@ -89,6 +100,9 @@ class AdminCreateForm(forms.Form):
         data = super().clean() or {}
         if data.get("role") == Role.ADMIN and not data.get("scopes") and "scopes" in data:
             self.add_error("scopes", _("Choisissez au moins un périmètre."))
+        if data.get("role") in (Role.SUPERADMIN, Role.DPO):
+            # Scopes say whose activity an admin sees: the others have none to narrow.
+            data["scopes"] = []
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
             self.add_error("password2", _("Les deux mots de passe ne correspondent pas."))

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 class Role(models.TextChoices):
     ADMIN = "admin", _("Administrateur")
     SUPERADMIN = "superadmin", _("Super-administrateur")
+    # Reads the audit log, the policy and the settings; never any activity.
+    DPO = "dpo", _("Délégué à la protection des données")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -67,6 +69,15 @@ class User(AbstractBaseUser):
     @property
     def is_admin(self) -> bool:
         return self.is_active and self.role == Role.ADMIN
+
+    @property
+    def is_dpo(self) -> bool:
+        return self.is_active and self.role == Role.DPO
+
+    @property
+    def sees_activity(self) -> bool:
+        """Whether any employee's activity may be shown (the dpo's never is)."""
+        return self.is_superadmin or self.is_admin
 
 
 class Scope(models.Model):

@@ -50,6 +50,8 @@ class AdminTable(BaseTable):
     def render_scopes(self, record: User) -> SafeString:
         if record.role == Role.SUPERADMIN:
             return format_html("{}", _("toute l'organisation"))
+        if record.role == Role.DPO:
+            return format_html("{}", _("journal, politique et réglages ; aucune activité"))
         return format_html_join(
             " ", '<span class="chip">{}</span>', ((str(s),) for s in record.scopes.all())
         ) or SafeString("—")

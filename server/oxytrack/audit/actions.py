@@ -73,6 +73,19 @@ def do_record_export(
     )
 
 
+def do_record_audit_export(filters: dict[str, str], *, actor: User, ip: str | None) -> Entry:
+    """A super-admin or the dpo downloaded the audit log with these `filters`."""
+    return record(
+        Action.EXPORT,
+        actor=actor,
+        # Stored data, not UI: the same words whatever the exporter's language.
+        target_label="journal d'audit",
+        target_ref=("audit", ""),
+        detail={"format": "csv", "filters": filters},
+        ip=ip,
+    )
+
+
 def do_record_login(user: User, *, ip: str | None) -> Entry:
     """A manager logged in."""
     return record(Action.LOGIN, actor=user, target=user, target_label=user.email, ip=ip)

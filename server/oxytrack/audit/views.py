@@ -1,24 +1,30 @@
-"""The audit log page (super-admin): a filtered, paged table of entries."""
+"""The audit log page (super-admin and dpo): a filtered, paged table of entries, and its CSV."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django import forms
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from oxytrack.accounts.decorators import superadmin_required
+from oxytrack.accounts.decorators import current_user, superadmin_or_dpo_reads
+from oxytrack.audit.actions import do_record_audit_export
 from oxytrack.audit.models import Action, Entry
+from oxytrack.audit.request import client_ip
+from oxytrack.web.export import csv_response, delimiter_for
 from oxytrack.web.formatting import agent_html
 from oxytrack.web.forms import BoundedDateField
 from oxytrack.web.tables import BaseTable, configure, filter_text, wants_table_only
@@ -90,11 +96,8 @@ class AuditTable(BaseTable):
         return agent_html(json.dumps(value, ensure_ascii=False)) if value else SafeString("")
 
 
-@require_GET
-@superadmin_required
-def audit_log(request: HttpRequest) -> HttpResponse:
-    """Who did what to whom, when, from where — newest first, filterable."""
-    form = AuditFilterForm(request.GET or None)
+def _entries(request: HttpRequest, form: AuditFilterForm) -> QuerySet[Entry]:
+    """The entries the filters and the live filter box select, newest first."""
     qs = Entry.objects.all()
     if form.is_bound:
         qs = form.apply(qs) if form.is_valid() else Entry.objects.none()
@@ -103,8 +106,71 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(
             Q(actor_label__icontains=text) | Q(target_label__icontains=text) | Q(ip__icontains=text)
         )
-    table = configure(request, AuditTable(qs.order_by("-at", "-id")), url=request.path)
+    return qs.order_by("-at", "-id")
+
+
+def _filters(form: AuditFilterForm) -> dict[str, str]:
+    """The filters as given, read by name: the pages read no other parameter."""
+    values = {k: form.data.get(k) for k in [*AuditFilterForm.base_fields, "q"]}
+    return {k: str(v) for k, v in values.items() if v}
+
+
+@require_GET
+@superadmin_or_dpo_reads
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Who did what to whom, when, from where — newest first, filterable."""
+    form = AuditFilterForm(request.GET or None)
+    table = configure(request, AuditTable(_entries(request, form)), url=request.path)
     table.include = "#audit-form"
     if wants_table_only(request, table):
         return render(request, "oxytrack/table.html", {"table": table})
-    return render(request, "audit/log.html", {"form": form, "table": table})
+    # The export takes the same filters.
+    query = _filters(form)
+    export = reverse("audit:export")
+    exports = [
+        (_("Exporter (CSV)"), f"{export}?{urlencode(query)}"),
+        (
+            _("Exporter (CSV, séparateur ;)"),
+            f"{export}?{urlencode({**query, 'sep': 'semicolon'})}",
+        ),
+    ]
+    return render(request, "audit/log.html", {"form": form, "table": table, "exports": exports})
+
+
+@require_GET
+@superadmin_or_dpo_reads
+def audit_export(request: HttpRequest) -> HttpResponseBase:
+    """The filtered entries as CSV; the export is itself an entry of the log."""
+    form = AuditFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+    qs = _entries(request, form)
+    filters = _filters(form)
+    # Written before the rows are read, so the file lists its own export.
+    do_record_audit_export(filters, actor=current_user(request), ip=client_ip(request))
+    rows = (
+        [
+            timezone.localtime(e.at).isoformat(),
+            e.actor_label,
+            str(e.get_action_display()),
+            e.target_type,
+            e.target_id,
+            e.target_label,
+            json.dumps(e.detail, ensure_ascii=False) if e.detail else "",
+            e.ip,
+        ]
+        for e in qs.iterator(chunk_size=2000)
+    )
+    header = [
+        _("Date"),
+        _("Auteur"),
+        _("Action"),
+        _("Type de cible"),
+        _("Identifiant de cible"),
+        _("Cible"),
+        _("Détail"),
+        _("Adresse IP"),
+    ]
+    name = f"oxytrack-audit-{timezone.localdate().isoformat()}.csv"
+    return csv_response(name, header, rows, delimiter=delimiter_for(request))
