@@ -11,7 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from oxytrack.accounts.decorators import current_user, require_superadmin, superadmin_required
+from oxytrack.accounts.decorators import (
+    current_user,
+    require_superadmin,
+    superadmin_or_dpo_reads,
+    superadmin_required,
+)
 from oxytrack.activity.retention import purge_preview, retention, retention_cutoffs
 from oxytrack.audit.request import client_ip
 from oxytrack.org import actions
@@ -105,7 +110,7 @@ def employee_delete(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@superadmin_required
+@superadmin_or_dpo_reads
 def org_settings(request: HttpRequest) -> HttpResponse:
     """Agencies and services: lists with their head counts, and forms to add one."""
     agency_form = AgencyForm(prefix="agency")
@@ -146,7 +151,7 @@ def org_settings(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-@superadmin_required
+@superadmin_or_dpo_reads
 def retention_settings(request: HttpRequest) -> HttpResponse:
     """The retention settings and what the next purge would delete (counts per kind)."""
     cutoffs = retention_cutoffs()
