@@ -5,25 +5,25 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from oxytrack_agent.platforms import Window
+from oxytrack_agent.redaction import (
+    MAX_APP,
+    MAX_TITLE,
+    PRIVATE_MARKER,
+    Redactor,
+    RuleError,
+    clean,
+    default_rules_json,
+    parse_rule,
+)
 
 log = logging.getLogger(__name__)
 
-#: What an excluded app's windows become: the time stays, the name does not.
-PRIVATE_MARKER = "(privé)"
-#: The server's limits (DESIGN.md): longer is cut here so nothing is refused.
-MAX_APP = 255
-MAX_TITLE = 1024
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def clean(text: str, limit: int) -> str:
-    """Without control characters (the server would drop them) and cut to `limit`."""
-    return _CONTROL.sub("", text)[:limit]
+__all__ = ["MAX_APP", "MAX_TITLE", "PRIVATE_MARKER", "Policy", "clean", "load_policy"]
 
 
 @dataclass(frozen=True)
@@ -38,20 +38,39 @@ class Policy:
     redact: tuple[str, ...] = ()
     exclude_apps: tuple[str, ...] = ()
     input_counts: bool = True
-    _compiled: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+    #: Redaction rules in their wire form; the built-in deny-list when the server sends none.
+    redact_rules: tuple[dict[str, str], ...] = field(
+        default_factory=lambda: tuple(default_rules_json())
+    )
+    browser_sites: bool = True
+    _redactor: Redactor = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Compiled once per policy (not per sample), the same code the server previews with.
+        object.__setattr__(self, "_redactor", Redactor.from_policy(self._privacy()))
+
+    def _privacy(self) -> dict[str, Any]:
+        return {
+            "titles": self.titles,
+            "redact": list(self.redact),
+            "exclude_apps": list(self.exclude_apps),
+            "redact_rules": list(self.redact_rules),
+            "browser_sites": self.browser_sites,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Policy:
-        """Build from the server's JSON; unknown keys are ignored, bad regexes skipped."""
+        """Build from the server's JSON; unknown keys are ignored, bad rules skipped."""
         default = cls()
         redact = tuple(str(r) for r in data.get("redact") or ())
-        compiled: list[re.Pattern[str]] = []
         for pattern in redact:
             try:
-                compiled.append(re.compile(pattern))
+                re.compile(pattern)
             except re.error as exc:
                 # A bad rule must not stop collection; it is logged for the admin.
                 log.warning("ignoring invalid redact pattern %r: %s", pattern, exc)
+        raw_rules = data.get("redact_rules")
+        rules = default.redact_rules if raw_rules is None else tuple(_good_rules(raw_rules))
         titles = str(data.get("titles", default.titles))
         return cls(
             version=str(data.get("version", default.version)),
@@ -62,35 +81,41 @@ class Policy:
             redact=redact,
             exclude_apps=tuple(str(a) for a in data.get("exclude_apps") or ()),
             input_counts=bool(data.get("input_counts", default.input_counts)),
-            _compiled=tuple(compiled),
+            redact_rules=rules,
+            browser_sites=bool(data.get("browser_sites", default.browser_sites)),
         )
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (as the server sent it)."""
-        data = asdict(self)
-        data.pop("_compiled")
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.init}
         data["redact"] = list(self.redact)
         data["exclude_apps"] = list(self.exclude_apps)
+        data["redact_rules"] = [dict(r) for r in self.redact_rules]
         return data
 
     def apply(self, window: Window) -> Window:
-        """The window as it may be stored: excluded, redacted or app-only."""
-        app = clean(window.app, MAX_APP) or "unknown"
-        # "Firefox", "firefox.exe" and "firefox" name the same app on every OS.
-        excluded = {_strip_exe(a).casefold() for a in self.exclude_apps}
-        if _strip_exe(app).casefold() in excluded:
-            return Window(PRIVATE_MARKER, PRIVATE_MARKER, None)
-        if self.titles == "app_only":
-            return Window(app, "", None)
-        title = window.title
-        if any(p.search(title) for p in self._compiled):
-            title = app
-        title = clean(title, MAX_TITLE)
+        """The window as it may be stored: excluded, redacted or app-only.
+
+        The sampler calls this on every sample before the span builder sees
+        it, so an original title lives only in memory for one sample.
+        """
+        app, title = self._redactor.apply(window.app, window.title)
         return Window(app, title, None)
 
 
-def _strip_exe(name: str) -> str:
-    return name[:-4] if name.lower().endswith(".exe") else name
+def _good_rules(raw: Any) -> list[dict[str, str]]:
+    """The server's rules that this agent can apply; a bad one is logged (name only) and skipped."""
+    good: list[dict[str, str]] = []
+    for item in raw if isinstance(raw, list) else ():
+        if not isinstance(item, dict):
+            continue
+        try:
+            parse_rule(item)
+        except RuleError as exc:
+            log.warning("ignoring redaction rule: %s", exc)
+            continue
+        good.append({str(k): str(v) for k, v in item.items() if v is not None})
+    return good
 
 
 def load_policy(path: Path) -> Policy:

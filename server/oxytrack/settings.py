@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from oxytrack.env import env_bool, env_int, env_list, env_str, env_time_zone
+from oxytrack_agent.redaction import default_rules_json
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # The checkout's root when installed editable (the supported layout).
@@ -299,6 +300,10 @@ OXYTRACK_POLICY_DEFAULTS = {
     "redact": [],
     "exclude_apps": [],
     "input_counts": True,
+    # The built-in deny-list lives with the code that applies it (the agent's
+    # redaction module, which the policy page also previews with).
+    "redact_rules": default_rules_json(),
+    "browser_sites": True,
 }
 # Agent API limits (DESIGN.md, wire protocol).
 OXYTRACK_MAX_BATCH_SPANS = env_int("OXYTRACK_MAX_BATCH_SPANS", 5000, minimum=1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired
 from uuid import UUID
 
 from pydantic import (
@@ -21,7 +21,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     WithJsonSchema,
+    model_serializer,
 )
 from typing_extensions import TypedDict
 
@@ -144,6 +146,23 @@ class EnrollIn(_In):
     service: Name | None = Field(default=None, max_length=100)
 
 
+class RedactRuleOut(BaseModel):
+    """One redaction rule (agent/oxytrack_agent/redaction.py applies it; first match wins)."""
+
+    name: str
+    apps: str | None = Field(default=None, description="regex on the app name, case ignored")
+    title: str | None = Field(default=None, description="regex on the title, case ignored")
+    replace_with: Literal["app", "category"] = Field(
+        description="what the whole title becomes: the app name or `category`"
+    )
+    category: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_parts(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A rule travels as stored: a part it does not have is absent, not null.
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
 class PolicyOut(BaseModel):
     version: str
     sample_interval_s: int
@@ -153,6 +172,10 @@ class PolicyOut(BaseModel):
     redact: list[str]
     exclude_apps: list[str]
     input_counts: bool
+    redact_rules: list[RedactRuleOut] = Field(
+        description="applied before `redact`; agents that predate them use `redact` alone"
+    )
+    browser_sites: bool = Field(description="browsers keep a URL's host, not its path or query")
 
 
 class EnrollOut(BaseModel):

@@ -9,6 +9,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from oxytrack.policy.models import PolicyOverride, TitleMode
+from oxytrack.policy.redaction import too_slow
+from oxytrack_agent.redaction import RuleError, rules_from_text, rules_to_text
 
 # Bounds that keep an agent useful and the server safe from a typo.
 MAX_RULES = 50
@@ -52,6 +54,35 @@ class PolicyForm(forms.Form):
         label=_("Compter frappes et clics"), required=False, choices=_TRI_STATE
     )
 
+    redact_rules = forms.CharField(
+        label=_("Règles de masquage des titres"),
+        required=False,
+        # Bounded before parsing: MAX_RULES rules of a few bounded lines each.
+        max_length=64 * 1024,
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "class": "code"}),
+        help_text=_(
+            "Une règle par bloc : « [nom] », puis « apps = expression » et/ou "
+            "« titre = expression », puis « catégorie = mot » (sans catégorie : le nom de "
+            "l'application). La première règle qui correspond remplace tout le titre. "
+            "Pré-rempli avec les règles héritées : tant qu'il est inchangé, elles restent "
+            "héritées. Vide : hérité. Pour n'appliquer aucune règle : « # aucune »."
+        ),
+    )
+    browser_sites = forms.ChoiceField(
+        label=_("Navigateurs : garder le site, pas l'adresse complète"),
+        required=False,
+        choices=_TRI_STATE,
+    )
+
+    def __init__(
+        self, *args: Any, inherited_rules: list[dict[str, str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # What the level above gives: the field shows it until the admin changes it.
+        self.inherited_text = rules_to_text(inherited_rules or [])
+        if not self.initial.get("redact_rules"):
+            self.initial["redact_rules"] = self.inherited_text
+
     def clean_redact(self) -> list[str] | None:
         rules = _lines(self.cleaned_data["redact"])
         if len(rules) > MAX_RULES:
@@ -79,6 +110,27 @@ class PolicyForm(forms.Form):
     def clean_input_counts(self) -> bool | None:
         return {"": None, "yes": True, "no": False}[self.cleaned_data["input_counts"]]
 
+    def clean_browser_sites(self) -> bool | None:
+        return {"": None, "yes": True, "no": False}[self.cleaned_data["browser_sites"]]
+
+    def clean_redact_rules(self) -> list[dict[str, str]] | None:
+        text = self.cleaned_data["redact_rules"].replace("\r\n", "\n")
+        if not text.strip() or text.strip() == self.inherited_text.strip():
+            return None
+        try:
+            rules = rules_from_text(text)
+        except RuleError as error:
+            raise forms.ValidationError(
+                _("Règles de masquage : %(error)s") % {"error": error}
+            ) from None
+        slow = too_slow(rules)
+        if slow is not None:
+            raise forms.ValidationError(
+                _("Règles de masquage : « %(name)s » prend trop de temps sur un titre long.")
+                % {"name": slow}
+            )
+        return rules
+
     @staticmethod
     def initial_from(row: PolicyOverride | None) -> dict[str, Any]:
         """The form's initial values from a stored override (None: all inherited)."""
@@ -92,4 +144,28 @@ class PolicyForm(forms.Form):
             "redact": "\n".join(row.redact or []),
             "exclude_apps": "\n".join(row.exclude_apps or []),
             "input_counts": {None: "", True: "yes", False: "no"}[row.input_counts],
+            "redact_rules": ""
+            if row.redact_rules is None
+            else (rules_to_text(row.redact_rules) or "# aucune"),
+            "browser_sites": {None: "", True: "yes", False: "no"}[row.browser_sites],
         }
+
+
+class PreviewForm(forms.Form):
+    """The test bench of the policy page: a title to try the rules on."""
+
+    bench_app = forms.CharField(
+        label=_("Application"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": "chrome.exe"}),
+        help_text=_("Nom du programme (chrome.exe, EXCEL.EXE…). Vide : chrome.exe."),
+    )
+    bench_title = forms.CharField(
+        label=_("Collez un titre"),
+        required=False,
+        # The agent cuts titles to 1,024 characters before any rule runs.
+        max_length=4096,
+        strip=False,
+        widget=forms.TextInput(attrs={"size": 60, "autocomplete": "off"}),
+    )

@@ -32,6 +32,10 @@ class PolicyOverride(models.Model):
     redact = models.JSONField(null=True, blank=True)
     exclude_apps = models.JSONField(null=True, blank=True)
     input_counts = models.BooleanField(null=True, blank=True)
+    # Redaction rules in the wire form ([{name, apps?, title?, replace_with,
+    # category?}], checked by oxytrack_agent.redaction); null inherits, [] is "none".
+    redact_rules = models.JSONField(null=True, blank=True)
+    browser_sites = models.BooleanField(null=True, blank=True)
 
     class Meta:
         constraints = [

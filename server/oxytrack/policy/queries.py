@@ -20,6 +20,8 @@ POLICY_FIELDS = (
     "redact",
     "exclude_apps",
     "input_counts",
+    "redact_rules",
+    "browser_sites",
 )
 
 
@@ -52,3 +54,16 @@ def effective_policy(agency: Agency | int | None, service: Service | int | None)
                 policy[field] = value
     canonical = json.dumps(policy, sort_keys=True, ensure_ascii=False)
     return {"version": hashlib.sha256(canonical.encode()).hexdigest()[:16], **policy}
+
+
+def inherited_policy(kind: str) -> dict[str, Any]:
+    """What a level inherits: the defaults for the global row, else the global policy.
+
+    (An agency's or a service's row sits on top of the global one; for a
+    given employee the service's row also beats the agency's.)
+    """
+    if kind == "global":
+        return dict(settings.OXYTRACK_POLICY_DEFAULTS)
+    policy = effective_policy(None, None)
+    policy.pop("version")
+    return policy

@@ -12,6 +12,7 @@ urlpatterns = [
         {"kind": "agency"},
         name="edit_agency",
     ),
+    path("settings/policy/<str:kind>/preview/", views.policy_preview, name="preview"),
     path(
         "settings/policy/service/<int:pk>/",
         views.policy_edit,

@@ -15,9 +15,10 @@ from oxytrack.accounts.decorators import current_user, superadmin_required
 from oxytrack.audit.request import client_ip
 from oxytrack.org.models import Agency, Service
 from oxytrack.policy.actions import do_change_policy
-from oxytrack.policy.forms import PolicyForm
+from oxytrack.policy.forms import PolicyForm, PreviewForm
 from oxytrack.policy.models import PolicyOverride, TitleMode
-from oxytrack.policy.queries import POLICY_FIELDS, effective_policy
+from oxytrack.policy.queries import POLICY_FIELDS, effective_policy, inherited_policy
+from oxytrack.policy.redaction import PRIVACY_FIELDS, SAMPLES, preview, too_slow
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return _("oui") if value else _("non")
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "—"
+        # Redaction rules: their names (the edit page shows them in full).
+        return ", ".join(str(v["name"]) if isinstance(v, dict) else str(v) for v in value) or "—"
     if value in TitleMode.values:
         return str(TitleMode(value).label)
     return str(value)
@@ -114,7 +116,11 @@ def policy_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpR
         row = PolicyOverride.objects.filter(agency=target).first()
     else:
         row = PolicyOverride.objects.filter(service=target).first()
-    form = PolicyForm(request.POST or None, initial=PolicyForm.initial_from(row))
+    form = PolicyForm(
+        request.POST or None,
+        initial=PolicyForm.initial_from(row),
+        inherited_rules=inherited_policy(kind)["redact_rules"],
+    )
     if request.method == "POST" and form.is_valid():
         do_change_policy(
             target, form.cleaned_data, actor=current_user(request), ip=client_ip(request)
@@ -122,4 +128,63 @@ def policy_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpR
         messages.success(request, _("Politique enregistrée."))
         return redirect("policy:list")
     label = _("Politique globale") if target is None else str(target)
-    return render(request, "policy/edit.html", {"form": form, "label": label})
+    return render(
+        request,
+        "policy/edit.html",
+        {
+            "form": form,
+            "label": label,
+            "kind": kind,
+            "preview_form": PreviewForm(),
+            "rows": preview(inherited_policy(kind) | _privacy_of(row), list(SAMPLES)),
+        },
+    )
+
+
+def _privacy_of(row: PolicyOverride | None) -> dict[str, Any]:
+    """The privacy fields `row` sets (not inherited)."""
+    if row is None:
+        return {}
+    values = {f: getattr(row, f) for f in PRIVACY_FIELDS}
+    return {f: v for f, v in values.items() if v is not None and v != ""}
+
+
+@require_http_methods(["POST"])
+@superadmin_required
+def policy_preview(request: HttpRequest, kind: str) -> HttpResponse:
+    """What the sample titles and the pasted one become under the form's rules (htmx).
+
+    Nothing is saved. The form's privacy fields override the level above,
+    as they would once saved; a field in error is reported, not applied.
+    """
+    if kind not in ("global", "agency", "service"):
+        raise Http404
+    inherited = inherited_policy(kind)
+    form = PolicyForm(request.POST, inherited_rules=inherited["redact_rules"])
+    form.is_valid()
+    bench = PreviewForm(request.POST)
+    privacy = {f: inherited[f] for f in PRIVACY_FIELDS}
+    for field in PRIVACY_FIELDS:
+        value = form.cleaned_data.get(field)
+        if field not in form.errors and value is not None and value != "":
+            privacy[field] = value
+    errors = [str(e) for f in PRIVACY_FIELDS for e in form.errors.get(f, [])]
+    titles = list(SAMPLES)
+    pasted = bench.cleaned_data.get("bench_title") if bench.is_valid() else None
+    if pasted:
+        titles.insert(0, (bench.cleaned_data.get("bench_app") or "chrome.exe", pasted))
+    errors += [str(e) for field_errors in bench.errors.values() for e in field_errors]
+    if privacy["redact_rules"] != inherited["redact_rules"] and "redact_rules" not in form.errors:
+        # Rules nobody has timed yet: time them in a child process before running them here.
+        slow = too_slow(privacy["redact_rules"])
+        if slow is not None:
+            errors.append(
+                _("Règles de masquage : « %(name)s » prend trop de temps sur un titre long.")
+                % {"name": slow}
+            )
+            privacy["redact_rules"] = inherited["redact_rules"]
+    return render(
+        request,
+        "policy/_preview.html",
+        {"rows": preview(privacy, titles), "errors": errors, "pasted": bool(pasted)},
+    )

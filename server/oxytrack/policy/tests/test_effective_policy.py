@@ -9,6 +9,7 @@ from oxytrack.conftest import EnrolledDevice, Org
 from oxytrack.ingest.tests.payloads import BASE
 from oxytrack.policy.models import PolicyOverride, TitleMode
 from oxytrack.policy.queries import effective_policy
+from oxytrack_agent.redaction import default_rules_json
 
 
 def get_policy(client: Client, token: str) -> dict[str, object]:
@@ -28,6 +29,9 @@ def test_defaults_come_from_settings(client: Client, enrolled_device: EnrolledDe
         "redact": [],
         "exclude_apps": [],
         "input_counts": True,
+        # The built-in deny-list, the one the agent applies (one source).
+        "redact_rules": default_rules_json(),
+        "browser_sites": True,
     }
 
 
