@@ -92,9 +92,9 @@ class RecordingProxy:
                 self.end_headers()
                 self.wfile.write(content)
 
-            do_GET = do_POST = _forward  # noqa: N815
+            do_GET = do_POST = _forward
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 """Quiet."""
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
