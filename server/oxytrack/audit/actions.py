@@ -48,29 +48,36 @@ def record(
 
 
 def do_record_view(
-    employee: models.Model, start: date, end: date, *, actor: User, ip: str | None
+    employee: models.Model,
+    start: date,
+    end: date,
+    *,
+    actor: User,
+    ip: str | None,
+    reason: str = "",
 ) -> Entry:
-    """A manager looked at an employee's activity between `start` and `end`."""
-    return record(
-        Action.VIEW_EMPLOYEE,
-        actor=actor,
-        target=employee,
-        detail={"start": start.isoformat(), "end": end.isoformat()},
-        ip=ip,
-    )
+    """A manager looked at an employee's activity between `start` and `end`, for `reason`
+    when the access reason is asked (OXYTRACK_ACCESS_REASON)."""
+    detail = {"start": start.isoformat(), "end": end.isoformat()}
+    if reason:
+        detail["reason"] = reason
+    return record(Action.VIEW_EMPLOYEE, actor=actor, target=employee, detail=detail, ip=ip)
 
 
 def do_record_export(
-    employee: models.Model, start: date, end: date, *, actor: User, ip: str | None
+    employee: models.Model,
+    start: date,
+    end: date,
+    *,
+    actor: User,
+    ip: str | None,
+    reason: str = "",
 ) -> Entry:
-    """A manager downloaded an employee's activity between `start` and `end`."""
-    return record(
-        Action.EXPORT,
-        actor=actor,
-        target=employee,
-        detail={"start": start.isoformat(), "end": end.isoformat(), "format": "csv"},
-        ip=ip,
-    )
+    """A manager downloaded an employee's activity between `start` and `end` (for `reason`)."""
+    detail = {"start": start.isoformat(), "end": end.isoformat(), "format": "csv"}
+    if reason:
+        detail["reason"] = reason
+    return record(Action.EXPORT, actor=actor, target=employee, detail=detail, ip=ip)
 
 
 def do_record_audit_export(filters: dict[str, str], *, actor: User, ip: str | None) -> Entry:

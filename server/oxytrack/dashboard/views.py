@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from oxytrack.accounts.decorators import activity_reader_required, current_user
 from oxytrack.activity import queries as activity_queries
@@ -25,6 +25,12 @@ from oxytrack.audit.actions import do_record_export, do_record_view
 from oxytrack.audit.request import client_ip
 from oxytrack.dashboard import queries
 from oxytrack.dashboard.forms import SearchForm
+from oxytrack.dashboard.reason import (
+    AccessReasonForm,
+    current_reason,
+    reason_required,
+    remember_reason,
+)
 from oxytrack.dashboard.tables import EmployeeTable, TeamTable
 from oxytrack.org.models import Employee
 from oxytrack.org.queries import get_employee_for
@@ -121,7 +127,7 @@ def team(request: HttpRequest) -> HttpResponse:
 
 
 def _activity_context(
-    request: HttpRequest, employee: Employee, form: RangeForm, today: date
+    request: HttpRequest, employee: Employee, form: RangeForm, today: date, reason: str = ""
 ) -> dict[str, Any]:
     """The context of the part of the detail page that follows the date range (audited)."""
     args = [employee.public_id]
@@ -134,18 +140,48 @@ def _activity_context(
     context = activity_context(request, employee, form, today, urls)
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        do_record_view(employee, start, end, actor=current_user(request), ip=client_ip(request))
+        do_record_view(
+            employee,
+            start,
+            end,
+            actor=current_user(request),
+            ip=client_ip(request),
+            reason=reason,
+        )
     return context
 
 
-@require_GET
+def _reason_refused(request: HttpRequest, employee: Employee) -> HttpResponse:
+    """403 for a fragment or the CSV asked before any reason was given (access reason on)."""
+    return render(request, "dashboard/_reason_needed.html", {"employee": employee}, status=403)
+
+
+@require_http_methods(["GET", "POST"])
 @activity_reader_required
 def employee_detail(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Identity, devices, and the activity of the chosen range (an audited view)."""
+    """Identity, devices, and the activity of the chosen range (an audited view).
+
+    With the access reason on, a small form first (POST); the reason is kept
+    for this employee in the session (dashboard/reason.py).
+    """
     employee = get_employee_for(current_user(request), public_id)
+    if not reason_required() and request.method == "POST":
+        return HttpResponseNotAllowed(["GET"])
+    reason = current_reason(request, employee) if reason_required() else ""
+    if reason_required() and (request.method == "POST" or not reason):
+        reason_form = AccessReasonForm(request.POST or None)
+        if request.method == "POST" and reason_form.is_valid():
+            remember_reason(request, employee, reason_form.cleaned_data["reason"])
+            return redirect(request.get_full_path())
+        return render(
+            request,
+            "dashboard/employee_reason.html",
+            {"employee": employee, "form": reason_form},
+            status=400 if reason_form.is_bound else 200,
+        )
     today = timezone.localdate()
     form = range_form(request, today)
-    context = _activity_context(request, employee, form, today)
+    context = _activity_context(request, employee, form, today, reason)
     context["devices"] = activity_queries.employee_devices(employee)
     return render(request, "dashboard/employee.html", context)
 
@@ -155,9 +191,12 @@ def employee_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 def employee_activity(request: HttpRequest, public_id: str) -> HttpResponse:
     """The detail page's lower part for a new range, swapped in by htmx."""
     employee = get_employee_for(current_user(request), public_id)
+    reason = current_reason(request, employee)
+    if reason_required() and not reason:
+        return _reason_refused(request, employee)
     today = timezone.localdate()
     form = range_form(request, today)
-    context = _activity_context(request, employee, form, today)
+    context = _activity_context(request, employee, form, today, reason)
     response = render(
         request, "oxytrack/_activity.html", context, status=200 if form.is_valid() else 400
     )
@@ -172,13 +211,18 @@ def employee_activity(request: HttpRequest, public_id: str) -> HttpResponse:
 def employee_titles(request: HttpRequest, public_id: str) -> HttpResponse:
     """The titles table alone (sort, page, filter) for a range."""
     employee = get_employee_for(current_user(request), public_id)
+    reason = current_reason(request, employee)
+    if reason_required() and not reason:
+        return _reason_refused(request, employee)
     form = RangeForm(request.GET)
     if not form.is_valid():
         return render(request, "oxytrack/_range_errors.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     table = titles_table(request, employee, start, end, url=request.path)
     # Each sort, page or filter shows titles again: one view entry per request.
-    do_record_view(employee, start, end, actor=current_user(request), ip=client_ip(request))
+    do_record_view(
+        employee, start, end, actor=current_user(request), ip=client_ip(request), reason=reason
+    )
     return render(request, "oxytrack/table.html", {"table": table})
 
 
@@ -187,6 +231,9 @@ def employee_titles(request: HttpRequest, public_id: str) -> HttpResponse:
 def employee_export(request: HttpRequest, public_id: str) -> HttpResponse:
     """The titles of a range as CSV (an audited export)."""
     employee = get_employee_for(current_user(request), public_id)
+    reason = current_reason(request, employee)
+    if reason_required() and not reason:
+        return _reason_refused(request, employee)
     form = RangeForm(request.GET)
     if not form.is_valid():
         return render(request, "oxytrack/_range_errors.html", {"form": form}, status=400)
@@ -210,5 +257,7 @@ def employee_export(request: HttpRequest, public_id: str) -> HttpResponse:
                 round(row["idle"] / 1000),
             ]
         )
-    do_record_export(employee, start, end, actor=current_user(request), ip=client_ip(request))
+    do_record_export(
+        employee, start, end, actor=current_user(request), ip=client_ip(request), reason=reason
+    )
     return response

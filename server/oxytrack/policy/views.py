@@ -11,7 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from oxytrack.accounts.decorators import current_user, superadmin_required
+from oxytrack.accounts.decorators import (
+    current_user,
+    superadmin_or_dpo_reads,
+    superadmin_required,
+)
 from oxytrack.audit.request import client_ip
 from oxytrack.org.models import Agency, Service
 from oxytrack.policy.actions import do_change_policy
@@ -59,7 +63,7 @@ def _overrides(row: PolicyOverride | None) -> dict[str, Any]:
 
 
 @require_GET
-@superadmin_required
+@superadmin_or_dpo_reads
 def policy_list(request: HttpRequest) -> HttpResponse:
     """The defaults and every override, each with a link to edit it."""
     rows = list(PolicyOverride.objects.all())
@@ -106,7 +110,7 @@ def _target(kind: str, pk: int | None) -> Agency | Service | None:
 
 
 @require_http_methods(["GET", "POST"])
-@superadmin_required
+@superadmin_or_dpo_reads
 def policy_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
     """Edit one override; an empty field inherits from the level above."""
     target = _target(kind, pk)
@@ -121,6 +125,10 @@ def policy_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpR
         initial=PolicyForm.initial_from(row),
         inherited_rules=inherited_policy(kind)["redact_rules"],
     )
+    if current_user(request).is_dpo:
+        # The dpo reads the policy; the decorator refuses their POST.
+        for field in form.fields.values():
+            field.disabled = True
     if request.method == "POST" and form.is_valid():
         do_change_policy(
             target, form.cleaned_data, actor=current_user(request), ip=client_ip(request)
