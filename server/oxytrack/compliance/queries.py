@@ -15,7 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.formats import number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from oxytrack.accounts.models import Role, Scope, User
@@ -93,7 +95,9 @@ class ComplianceFacts:
     input_counts: bool
     redaction_rules: tuple[RedactionRule, ...]
     excluded_apps: tuple[str, ...]
-    schedule: tuple[str, ...]
+    schedule: tuple[tuple[str, str], ...]
+    schedule_holidays: str
+    pause_max_minutes_per_day: int
     local_policies: tuple[str, ...]
     retention: Retention
     superadmins: tuple[Manager, ...]
@@ -199,17 +203,42 @@ def _rules(policy: dict[str, Any]) -> tuple[RedactionRule, ...]:
     )
 
 
-def _schedule(policy: dict[str, Any]) -> tuple[str, ...]:
+# Weekday keys of the policy's wire form (policy/schedule.py), Monday first.
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _ranges(value: Any) -> str:
+    """[["08:00", "12:30"], ["13:30", "18:00"]] as "08:00-12:30, 13:30-18:00" (en dashes)."""
+    if isinstance(value, list) and all(isinstance(r, list | tuple) and len(r) == 2 for r in value):
+        return ", ".join(f"{start}\u2013{end}" for start, end in value)
+    return _text(value)
+
+
+def _schedule(policy: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The working hours as (day, hours); empty when collection runs at any hour."""
     for key in SCHEDULE_KEYS:
         value = policy.get(key)
-        if not value:
-            continue
-        if isinstance(value, dict):
-            return tuple(f"{day} : {_text(hours)}" for day, hours in value.items() if hours)
+        if not value or not isinstance(value, dict | list):
+            continue  # None or "always": at any hour
         if isinstance(value, list):
-            return tuple(_text(item) for item in value)
-        return (_text(value),)
+            return tuple(("", _text(item)) for item in value)
+        lines = [
+            # Django's own catalogue names the days (lundi, Monday…).
+            (capfirst(str(WEEKDAYS[i])), _ranges(value[day]))
+            for i, day in enumerate(_DAYS)
+            if value.get(day)
+        ]
+        lines += [(k, _ranges(v)) for k, v in value.items() if k not in (*_DAYS, "holidays")]
+        return tuple(lines)
     return ()
+
+
+def _holidays(policy: dict[str, Any]) -> str:
+    for key in SCHEDULE_KEYS:
+        value = policy.get(key)
+        if isinstance(value, dict) and value.get("holidays"):
+            return str(value["holidays"])
+    return ""
 
 
 def _managers(users: list[User]) -> tuple[Manager, ...]:
@@ -268,6 +297,8 @@ def compliance_facts() -> ComplianceFacts:
         redaction_rules=_rules(policy),
         excluded_apps=tuple(str(app) for app in policy.get("exclude_apps") or ()),
         schedule=_schedule(policy),
+        schedule_holidays=_holidays(policy),
+        pause_max_minutes_per_day=int(policy.get("pause_max_minutes_per_day") or 0),
         local_policies=_local_policies(),
         retention=retention(),
         superadmins=_managers([u for u in users if u.role == Role.SUPERADMIN]),

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import wraps
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from oxytrack.accounts.decorators import View
+from oxytrack.accounts.decorators import superadmin_or_dpo_reads
 from oxytrack.compliance.queries import compliance_facts
 
 # The documents, by slug: their title in the kit's list (the documents carry their own).
@@ -34,19 +31,6 @@ class DocumentLink:
     urls: tuple[tuple[str, str], ...]
 
 
-def compliance_reader_required(view: View) -> View:
-    """Logged out: to login. Neither super-admin nor DPO: 403, like the other settings pages."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        user = request.user
-        if not (getattr(user, "is_superadmin", False) or getattr(user, "is_dpo", False)):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
-
-
 def document_links() -> list[DocumentLink]:
     """Each document with its French and English addresses (the settings page lists them)."""
     return [
@@ -60,14 +44,14 @@ def document_links() -> list[DocumentLink]:
 
 
 @require_GET
-@compliance_reader_required
+@superadmin_or_dpo_reads
 def kit(request: HttpRequest) -> HttpResponse:
     """The list of the kit's documents."""
     return render(request, "compliance/kit.html", {"documents": document_links()})
 
 
 @require_GET
-@compliance_reader_required
+@superadmin_or_dpo_reads
 def document(request: HttpRequest, slug: str, lang: str) -> HttpResponse:
     """One document in one language, filled from the live configuration."""
     # The whole page in the document's language: a French UI can print the English notice.

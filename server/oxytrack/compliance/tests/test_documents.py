@@ -121,13 +121,47 @@ def test_no_redaction_rule_is_said_plainly_with_a_field_to_complete(
     assert "[À compléter" in rules
 
 
-def test_a_schedule_in_the_policy_replaces_the_whole_session(db: None, settings: Any) -> None:
+@pytest.mark.parametrize(
+    ("lang", "monday", "holidays", "pause"),
+    [
+        ("fr", "Lundi : 08:00\u201312:30, 13:30\u201318:00", "jours fériés", "45 minutes par jour"),
+        (
+            "en",
+            "Monday: 08:00\u201312:30, 13:30\u201318:00",
+            "public holidays",
+            "45 minutes a day",
+        ),
+    ],
+)
+def test_working_hours_and_the_pause_replace_the_whole_session(
+    client: Client,
+    superadmin: User,
+    settings: Any,
+    lang: str,
+    monday: str,
+    holidays: str,
+    pause: str,
+) -> None:
+    # The policy's wire form (policy/schedule.py): a missing weekday is a day off.
     settings.OXYTRACK_POLICY_DEFAULTS = {
         **settings.OXYTRACK_POLICY_DEFAULTS,
-        "schedule": {"lundi": "08:00-12:00, 13:30-17:30"},
+        "schedule": {"mon": [["08:00", "12:30"], ["13:30", "18:00"]], "holidays": "fr"},
+        "pause_max_minutes_per_day": 45,
     }
-    facts = compliance_facts()
-    assert facts.schedule == ("lundi : 08:00-12:00, 13:30-17:30",)
+    client.force_login(superadmin)
+    html = _page(client, "notice", lang)
+    schedule = _section(html, "schedule")
+    assert monday in schedule
+    assert holidays in schedule
+    assert "Tuesday" not in schedule and "Mardi" not in schedule
+    assert "session" not in schedule
+    assert pause in _section(html, "pause")
+
+
+def test_collection_at_any_hour_says_the_whole_session(db: None, settings: Any) -> None:
+    for value in (None, "always"):
+        settings.OXYTRACK_POLICY_DEFAULTS = {**settings.OXYTRACK_POLICY_DEFAULTS, "schedule": value}
+        assert compliance_facts().schedule == ()
 
 
 def test_redaction_rules_of_any_shape_are_listed(db: None, settings: Any) -> None:
