@@ -8,18 +8,20 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from oxytrack.accounts.models import User
 
-View = Callable[..., HttpResponse]
+# HttpResponseBase: a streamed download (the audit CSV) is a view too.
+View = Callable[..., HttpResponseBase]
 
 
 def superadmin_required(view: View) -> View:
     """Logged out: to login. Logged in without the super-admin role: 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_superadmin:  # type: ignore[union-attr]
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -37,7 +39,7 @@ def superadmin_or_dpo_reads(view: View) -> View:
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if getattr(user, "is_superadmin", False):
             return view(request, *args, **kwargs)
@@ -56,7 +58,7 @@ def activity_reader_required(view: View) -> View:
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not getattr(request.user, "sees_activity", False):
             raise Http404
         return view(request, *args, **kwargs)

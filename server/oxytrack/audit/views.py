@@ -98,7 +98,7 @@ class AuditTable(BaseTable):
 
 def _entries(request: HttpRequest, form: AuditFilterForm) -> QuerySet[Entry]:
     """The entries the filters and the live filter box select, newest first."""
-    qs = Entry.objects.all()
+    qs: QuerySet[Entry] = Entry.objects.all()
     if form.is_bound:
         qs = form.apply(qs) if form.is_valid() else Entry.objects.none()
     text = filter_text(request)
