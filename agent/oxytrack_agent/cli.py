@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from types import FrameType
 
@@ -30,7 +30,8 @@ from oxytrack_agent.enroll import (
 )
 from oxytrack_agent.health import Health, state_path
 from oxytrack_agent.i18n import _, install_argparse
-from oxytrack_agent.lock import AlreadyRunning, SingleInstance
+from oxytrack_agent.lock import AlreadyRunning, SingleInstance, is_running
+from oxytrack_agent.pause import PauseRefused, PauseWatch, pause_path, start_pause, stop_pause
 from oxytrack_agent.platforms import (
     Platform,
     UnsupportedPlatform,
@@ -260,6 +261,7 @@ def _run(
         idle_threshold_override=args.idle_threshold,
         cut_every=upload_interval,
         on_cut=wake.set,
+        pause=PauseWatch(pause_path(paths.data_dir)),
     )
     log.info(
         "oxytrack-agent %s running on %s (upload every %ss, idle after %ss)",
@@ -337,6 +339,56 @@ def cmd_status(_args: argparse.Namespace, paths: Paths) -> int:
 
     sys.stdout.write(render_status(paths, _local_tz(), platform_note=note))
     return 0
+
+
+def cmd_pause(args: argparse.Namespace, paths: Paths) -> int:
+    """Start the private pause (the running agent sees it within a second)."""
+    policy = load_policy(paths.policy_file)
+    tz = _local_tz()
+    try:
+        state = start_pause(
+            pause_path(paths.data_dir),
+            args.minutes,
+            max_minutes=policy.pause_max_minutes_per_day,
+            t=time.time(),
+            tz=tz,
+        )
+    except PauseRefused as exc:
+        print(str(exc), file=sys.stderr)
+        return 5
+    until = datetime.fromtimestamp(state.until or 0, tz=tz).strftime("%H:%M")
+    print(
+        _(
+            "Pause privée jusqu'à {time} : rien n'est enregistré, le temps compte comme "
+            "« non suivi ». Reprendre avant : oxytrack-agent resume"
+        ).format(time=until)
+    )
+    if not is_running(paths.lock_file):
+        print(_("(L'agent ne tourne pas en ce moment : rien n'est mesuré de toute façon.)"))
+    return 0
+
+
+def cmd_resume(_args: argparse.Namespace, paths: Paths) -> int:
+    """End the private pause now."""
+    policy = load_policy(paths.policy_file)
+    stopped = stop_pause(
+        pause_path(paths.data_dir),
+        max_minutes=policy.pause_max_minutes_per_day,
+        t=time.time(),
+        tz=_local_tz(),
+    )
+    print(_("Suivi repris.") if stopped else _("Pas de pause en cours."))
+    return 0
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("un nombre de minutes, par exemple 15")) from None
+    if not 1 <= value <= 24 * 60:
+        raise argparse.ArgumentTypeError(_("entre 1 et 1440 minutes"))
+    return value
 
 
 def cmd_portal(_args: argparse.Namespace, paths: Paths) -> int:
@@ -456,6 +508,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "status", help=_("si l'agent tourne, ce qui est collecté et ce qui attend")
     ).set_defaults(func=cmd_status)
+    p = sub.add_parser(
+        "pause",
+        help=_("pause privée : ne rien enregistrer pendant N minutes (au plus le maximum du jour)"),
+    )
+    p.add_argument(
+        "minutes",
+        nargs="?",
+        type=_minutes,
+        metavar=_("MINUTES"),
+        help=_("durée (défaut : tout ce qui reste aujourd'hui)"),
+    )
+    p.set_defaults(func=cmd_pause)
+    sub.add_parser("resume", help=_("reprendre le suivi après une pause")).set_defaults(
+        func=cmd_resume
+    )
     sub.add_parser("install-autostart", help=_("démarrer à l'ouverture de session")).set_defaults(
         func=cmd_install_autostart
     )

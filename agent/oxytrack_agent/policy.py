@@ -6,6 +6,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from oxytrack_agent.redaction import (
     default_rules_json,
     parse_rule,
 )
+from oxytrack_agent.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,10 @@ class Policy:
         default_factory=lambda: tuple(default_rules_json())
     )
     browser_sites: bool = True
+    #: Working hours in the wire form (schedule.py); None: collect at any hour.
+    schedule: dict[str, Any] | None = None
+    #: The private pause allowed per day; 0 (also from a server that predates it): no pause.
+    pause_max_minutes_per_day: float = 0.0
     _redactor: Redactor = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -83,7 +89,14 @@ class Policy:
             input_counts=bool(data.get("input_counts", default.input_counts)),
             redact_rules=rules,
             browser_sites=bool(data.get("browser_sites", default.browser_sites)),
+            schedule=data.get("schedule") if isinstance(data.get("schedule"), dict) else None,
+            pause_max_minutes_per_day=max(0.0, float(data.get("pause_max_minutes_per_day") or 0)),
         )
+
+    @cached_property
+    def work_schedule(self) -> Schedule | None:
+        """The working hours, parsed once per policy (None: always collect)."""
+        return Schedule.from_json(self.schedule)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form (as the server sent it)."""

@@ -257,7 +257,9 @@ class Queue:
                 spans: list[Span] = []
                 size = 0
                 for r in rows:
-                    span = Span(r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7])
+                    # An empty app marks a private pause (the privacy rules
+                    # name every real window's app, "unknown" at worst).
+                    span = Span(r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], tracked=r[3] != "")
                     size += len(json.dumps(span.to_wire(), ensure_ascii=False).encode()) + 2
                     if spans and size > MAX_BATCH_BYTES:
                         break

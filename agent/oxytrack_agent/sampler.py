@@ -12,9 +12,11 @@ from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any, Protocol, cast
 
+from oxytrack_agent.pause import PauseWatch
 from oxytrack_agent.platforms import Changes, Platform
 from oxytrack_agent.queue import Queue
-from oxytrack_agent.spans import Observation, SpanBuilder
+from oxytrack_agent.spans import Observation, Span, SpanBuilder
+from oxytrack_agent.spool import Spool
 from oxytrack_agent.uploader import PolicyHolder
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,10 @@ MAX_PENDING_EVENTS = 100_000
 
 
 class PynputCounter:
-    """Counts with pynput's listeners (X RECORD, Windows hooks, macOS event taps).
+    """Counts with pynput's listeners (Windows hooks, macOS event taps).
+
+    X11 counts with its platform's own RECORD counter instead
+    (platforms/x11_input.py): pynput costs the agent ~5 MiB there.
 
     pynput picks its backend when imported, so it is imported here, after
     DISPLAY is known, not at module import.
@@ -150,22 +155,27 @@ class Sampler:
     def __init__(
         self,
         platform: Platform,
-        queue: Queue,
+        queue: Queue | Spool,
         policy: PolicyHolder,
         *,
         tz: tzinfo,
         clock: Clock | None = None,
-        counter_factory: Callable[[], InputCounter] = PynputCounter,
+        counter_factory: Callable[[], InputCounter] | None = None,
         idle_threshold_override: float | None = None,
         cut_every: Callable[[], float] = lambda: 600.0,
         on_cut: Callable[[], None] = lambda: None,
+        pause: PauseWatch | None = None,
     ) -> None:
         self.platform = platform
         self.queue = queue
         self.policy = policy
         self.tz = tz
         self.clock: Clock = clock or SystemClock()
-        self.counter_factory = counter_factory
+        # The platform's own counter when it has one (X11: RECORD, lighter than
+        # pynput's listeners), else pynput (Windows hooks, macOS event taps).
+        self.counter_factory: Callable[[], InputCounter] = (
+            counter_factory or getattr(platform, "input_counter", None) or PynputCounter
+        )
         self.idle_override = idle_threshold_override
         self.cut_every = cut_every
         self.on_cut = on_cut
@@ -178,6 +188,14 @@ class Sampler:
         self._last_cut = self.clock.monotonic()
         self._last_mono = self.clock.monotonic()
         self.errors = 0
+        self.pause = pause
+        #: Why the last sample recorded nothing: "schedule", "pause" or None.
+        self.gated: str | None = None
+        # The private pause being recorded as "not tracked": where it began,
+        # and the finished pieces waiting for the next store.
+        self._pause_from: float | None = None
+        self._pause_spans: list[Span] = []
+        self._last_wall: float | None = None
 
     def _idle_threshold(self) -> float:
         return self.idle_override or self.policy.get().idle_threshold_s
@@ -206,6 +224,12 @@ class Sampler:
         keys, clicks = tuple(key_times), tuple(click_times)
         since, self._last_mono = self._last_mono, mono
         changes = self._changes(since, mono)
+        self.gated = self.gate(wall)
+        if self.gated is not None:
+            # Outside working hours or in a pause the platform is not even
+            # read: no window, no title in memory, and the input is dropped.
+            # Like a lock since the previous sample: that second counts for nothing.
+            return Observation(mono, wall, None, None, True, locked_at=since)
         try:
             locked = self.platform.session_locked()
             window = None if locked else self.platform.focused_window()
@@ -236,6 +260,48 @@ class Sampler:
             switches=tuple((t, policy.apply(w) if w else None) for t, w in changes.windows),
         )
 
+    def gate(self, wall: float) -> str | None:
+        """Why nothing may be recorded at POSIX time `wall`: "schedule", "pause" or None.
+
+        Working hours come first: outside them not even a pause is recorded.
+        """
+        policy = self.policy.get()
+        schedule = policy.work_schedule
+        if schedule is not None and not schedule.is_working(wall, self.tz):
+            return "schedule"
+        if self.pause is not None:
+            state = self.pause.refresh()
+            if state.paused_at(wall, policy.pause_max_minutes_per_day):
+                return "pause"
+        return None
+
+    def _follow_pause(self, wall: float, recorded_until: float) -> None:
+        """Record the private pause as "not tracked" time, from its start to its end."""
+        paused = self.gated == "pause"
+        last = self._last_wall
+        self._last_wall = wall
+        if self._pause_from is not None and last is not None:
+            if not paused:
+                state = self.pause.state if self.pause is not None else None
+                end = state.end(self.policy.get().pause_max_minutes_per_day) if state else None
+                self._end_pause(min(wall, end) if end is not None else wall)
+                return
+            if wall - last > self.builder.gap_s or wall < last:
+                # A suspend (or a clock step) inside the pause: no time at all.
+                self._end_pause(last)
+                self._pause_from = wall
+                return
+        if paused and self._pause_from is None:
+            since = self.pause.state.since if self.pause is not None else None
+            self._pause_from = max(since or wall, recorded_until, last if last else wall)
+
+    def _end_pause(self, end: float) -> None:
+        """Close the pause's piece at `end` (queued with the next store)."""
+        start, self._pause_from = self._pause_from, None
+        if start is not None and end > start:
+            self._pause_spans.append(Span(start, end, "", "", False, tracked=False))
+            self.builder.continue_after(end)
+
     def _changes(self, after: float, until: float) -> Changes:
         """What the platform saw change in (after, until], if it watches (X11 does)."""
         watch = getattr(self.platform, "changes", None)
@@ -250,10 +316,16 @@ class Sampler:
         """Take one sample; store and cut on schedule."""
         self._sync_counter()
         self.builder.idle_threshold_s = self._idle_threshold()
-        self.builder.feed(self.observe())
+        recorded_until = self.builder.timeline
+        obs = self.observe()
+        self.builder.feed(obs)
+        self._follow_pause(obs.wall, recorded_until)
         now = self.clock.monotonic()
         if now - self._last_cut >= self.cut_every():
             self.builder.cut()
+            if self._pause_from is not None:  # a long pause is sent piece by piece
+                self._end_pause(obs.wall)
+                self._pause_from = obs.wall
             self.store()
             self._last_cut = now
             self.on_cut()
@@ -261,16 +333,27 @@ class Sampler:
             self.store()
 
     def store(self) -> None:
-        """Write finished spans and the checkpoint in one transaction."""
-        self.queue.store(self.builder.take_finished(), self.builder.snapshot(), self.tz)
+        """Write finished spans and the checkpoint in one transaction.
+
+        Through a `Spool` (as `run` does) this never raises for the disk: what
+        it refuses waits in memory and the next store retries.
+        """
+        spans = self.builder.take_finished() + self._pause_spans
+        self._pause_spans = []
+        self.queue.store(spans, self.builder.snapshot(), self.tz)
         self._last_store = self.clock.monotonic()
 
     def finish(self) -> None:
         """Count up to now, close the current span and store everything (shutdown)."""
         try:
-            self.builder.feed(self.observe())
+            recorded_until = self.builder.timeline
+            obs = self.observe()
+            self.builder.feed(obs)
+            self._follow_pause(obs.wall, recorded_until)
         except Exception:  # the display is gone (logoff): stop at the last sample
             log.info("no last sample at shutdown")
+        if self._pause_from is not None and self._last_wall is not None:
+            self._end_pause(self._last_wall)
         self.builder.close()
         self.store()
         self._counter.stop()

@@ -44,6 +44,8 @@ class Span:
     active: bool
     keys: int = 0
     clicks: int = 0
+    #: False for a private pause: time not tracked, with no app, title or counts.
+    tracked: bool = True
 
     @property
     def duration(self) -> float:
@@ -60,7 +62,7 @@ class Span:
         start_ms = round(self.start * 1000)
         end_ms = round(self.end * 1000)
         start = _EPOCH + timedelta(milliseconds=start_ms)
-        return {
+        wire: dict[str, Any] = {
             "start": start.isoformat(timespec="milliseconds"),
             "duration_s": (end_ms - start_ms) / 1000,
             "app": self.app,
@@ -69,6 +71,10 @@ class Span:
             "keys": self.keys,
             "clicks": self.clicks,
         }
+        if not self.tracked:
+            # Only paused spans carry the flag: tracked spans keep the old shape.
+            wire["tracked"] = False
+        return wire
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Span:
@@ -82,6 +88,7 @@ class Span:
             active=bool(data["active"]),
             keys=int(data["keys"]),
             clicks=int(data["clicks"]),
+            tracked=data.get("tracked", True) is not False,
         )
 
 

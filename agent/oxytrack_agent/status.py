@@ -19,6 +19,7 @@ from oxytrack_agent.config import Config, FatalError, Paths, load_config, transp
 from oxytrack_agent.health import State, read_state, state_path
 from oxytrack_agent.i18n import _, ngettext
 from oxytrack_agent.lock import is_running
+from oxytrack_agent.pause import describe_limits, describe_now
 from oxytrack_agent.policy import Policy, load_policy
 from oxytrack_agent.queue import Queue, QueueStats
 
@@ -73,6 +74,7 @@ def describe_policy(policy: Policy) -> list[str]:
         lines.append(_("- le nombre de touches frappées et de clics, jamais quelles touches ;"))
     else:
         lines.append(_("- pas de comptage des touches ni des clics ;"))
+    lines += describe_limits(policy)  # working hours and private pause
     if policy.exclude_apps:
         lines.append(
             _("- applications privées (temps compté, nom et titre cachés) : {apps} ;").format(
@@ -217,6 +219,7 @@ def render_status(
                 "(ou : oxytrack-agent run)."
             )
         )
+    out += describe_now(load_policy(paths.policy_file), paths.data_dir, tz, now)
     try:
         config: Config | None = load_config(paths)
     except FatalError as exc:
@@ -273,7 +276,14 @@ def render_status(
     if view is None or not view.titles:
         out.append(_("  rien encore."))
     else:
-        for app, title, active, idle in view.titles[:MAX_TITLES]:
+        # An empty app is the private pause: not tracked, never a title.
+        titles = [t for t in view.titles if t[0]]
+        paused = sum(t[3] for t in view.titles if not t[0])
+        if paused:
+            out.append(_("  {duration} non suivi (pause privée)").format(
+                duration=human_duration(paused)
+            ))  # fmt: skip
+        for app, title, active, idle in titles[:MAX_TITLES]:
             name = printable(app, 40)
             if title and title != app:
                 name += " — " + printable(title)
@@ -282,7 +292,7 @@ def render_status(
                     active=human_duration(active), idle=human_duration(idle), name=name
                 )
             )
-        rest = view.titles[MAX_TITLES:]
+        rest = titles[MAX_TITLES:]
         if rest:
             out.append(
                 ngettext(

@@ -307,6 +307,10 @@ OXYTRACK_POLICY_DEFAULTS = {
     # redaction module, which the policy page also previews with).
     "redact_rules": default_rules_json(),
     "browser_sites": True,
+    # Working hours (policy/schedule.py): None collects at any hour.
+    "schedule": None,
+    # The employee's private pause per day; 0 disables it.
+    "pause_max_minutes_per_day": 60,
 }
 # Agent API limits (DESIGN.md, wire protocol).
 OXYTRACK_MAX_BATCH_SPANS = env_int("OXYTRACK_MAX_BATCH_SPANS", 5000, minimum=1)

@@ -163,6 +163,26 @@ class RedactRuleOut(BaseModel):
         return {k: v for k, v in handler(self).items() if v is not None}
 
 
+class ScheduleOut(BaseModel):
+    """Working hours: wall-clock ranges in the employee's zone; a missing weekday is off."""
+
+    mon: list[tuple[str, str]] | None = None
+    tue: list[tuple[str, str]] | None = None
+    wed: list[tuple[str, str]] | None = None
+    thu: list[tuple[str, str]] | None = None
+    fri: list[tuple[str, str]] | None = None
+    sat: list[tuple[str, str]] | None = None
+    sun: list[tuple[str, str]] | None = None
+    holidays: (
+        Literal["fr", "fr-alsace-moselle", "fr-971", "fr-972", "fr-973", "fr-974", "fr-976"] | None
+    ) = Field(default=None, description="public holidays off; null: none")
+
+    @model_serializer(mode="wrap")
+    def _days_off_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A day off travels as absent, as the admin wrote it; `holidays` is always there.
+        return {k: v for k, v in handler(self).items() if v is not None or k == "holidays"}
+
+
 class PolicyOut(BaseModel):
     version: str
     sample_interval_s: int
@@ -176,6 +196,12 @@ class PolicyOut(BaseModel):
         description="applied before `redact`; agents that predate them use `redact` alone"
     )
     browser_sites: bool = Field(description="browsers keep a URL's host, not its path or query")
+    schedule: ScheduleOut | None = Field(
+        description="working hours: outside them the agent records nothing; null: any hour"
+    )
+    pause_max_minutes_per_day: int = Field(
+        ge=0, description="the employee's private pause per day; 0: no pause"
+    )
 
 
 class EnrollOut(BaseModel):

@@ -10,6 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 from oxytrack.policy.models import PolicyOverride, TitleMode
 from oxytrack.policy.redaction import too_slow
+from oxytrack.policy.schedule import (
+    ALWAYS,
+    DAY_LABELS,
+    DAYS,
+    HOLIDAY_CHOICES,
+    ScheduleError,
+    day_text,
+    parse_day,
+)
 from oxytrack_agent.redaction import RuleError, rules_from_text, rules_to_text
 
 # Bounds that keep an agent useful and the server safe from a typo.
@@ -53,7 +62,6 @@ class PolicyForm(forms.Form):
     input_counts = forms.ChoiceField(
         label=_("Compter frappes et clics"), required=False, choices=_TRI_STATE
     )
-
     redact_rules = forms.CharField(
         label=_("Règles de masquage des titres"),
         required=False,
@@ -74,6 +82,31 @@ class PolicyForm(forms.Form):
         choices=_TRI_STATE,
     )
 
+    schedule = forms.ChoiceField(
+        label=_("Horaires de travail"),
+        required=False,
+        choices=[
+            ("", _("hérité")),
+            (ALWAYS, _("à toute heure (pas d'horaires)")),
+            ("hours", _("seulement pendant les horaires ci-dessous")),
+        ],
+        help_text=_(
+            "En dehors des horaires, dans le fuseau de l'employé, l'agent n'enregistre rien."
+        ),
+    )
+    schedule_holidays = forms.ChoiceField(
+        label=_("Jours fériés chômés"),
+        required=False,
+        choices=[("", _("aucun")), *HOLIDAY_CHOICES],
+    )
+    pause_max_minutes_per_day = forms.IntegerField(
+        label=_("Pause privée par jour (minutes)"),
+        required=False,
+        min_value=0,
+        max_value=480,
+        help_text=_("0 : pas de pause possible. Vide : hérité."),
+    )
+
     def __init__(
         self, *args: Any, inherited_rules: list[dict[str, str]] | None = None, **kwargs: Any
     ) -> None:
@@ -82,6 +115,49 @@ class PolicyForm(forms.Form):
         self.inherited_text = rules_to_text(inherited_rules or [])
         if not self.initial.get("redact_rules"):
             self.initial["redact_rules"] = self.inherited_text
+        # One line per weekday, placed right after the schedule's mode.
+        days = {
+            f"schedule_{day}": forms.CharField(
+                label=DAY_LABELS[day],
+                required=False,
+                max_length=200,
+                help_text=_("Par exemple 08:00-12:30, 13:30-18:00. Vide : pas de travail ce jour.")
+                if day == "mon"
+                else "",
+            )
+            for day in DAYS
+        }
+        order = list(self.fields)
+        at = order.index("schedule") + 1
+        fields = {name: self.fields[name] for name in order}
+        self.fields = {
+            **{n: fields[n] for n in order[:at]},
+            **days,
+            **{n: fields[n] for n in order[at:]},
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        mode = cleaned.get("schedule")
+        if mode != "hours":
+            cleaned["schedule"] = mode or None
+            return cleaned
+        schedule: dict[str, Any] = {}
+        for day in DAYS:
+            try:
+                ranges = parse_day(cleaned.get(f"schedule_{day}") or "")
+            except ScheduleError as error:
+                self.add_error(f"schedule_{day}", str(error))
+                continue
+            if ranges:
+                schedule[day] = ranges
+        if not any(schedule.get(day) for day in DAYS) and not self.errors:
+            self.add_error(
+                "schedule", _("Donnez au moins une plage horaire, ou choisissez « à toute heure ».")
+            )
+        schedule["holidays"] = cleaned.get("schedule_holidays") or None
+        cleaned["schedule"] = schedule
+        return cleaned
 
     def clean_redact(self) -> list[str] | None:
         rules = _lines(self.cleaned_data["redact"])
@@ -148,7 +224,20 @@ class PolicyForm(forms.Form):
             if row.redact_rules is None
             else (rules_to_text(row.redact_rules) or "# aucune"),
             "browser_sites": {None: "", True: "yes", False: "no"}[row.browser_sites],
+            "pause_max_minutes_per_day": row.pause_max_minutes_per_day,
+            **_schedule_initial(row.schedule),
         }
+
+
+def _schedule_initial(stored: Any) -> dict[str, Any]:
+    """The schedule's form fields from a stored value (None, "always" or the wire dict)."""
+    if not isinstance(stored, dict):
+        return {"schedule": stored or ""}
+    return {
+        "schedule": "hours",
+        "schedule_holidays": stored.get("holidays") or "",
+        **{f"schedule_{day}": day_text(stored.get(day)) for day in DAYS},
+    }
 
 
 class PreviewForm(forms.Form):

@@ -36,6 +36,10 @@ class PolicyOverride(models.Model):
     # category?}], checked by oxytrack_agent.redaction); null inherits, [] is "none".
     redact_rules = models.JSONField(null=True, blank=True)
     browser_sites = models.BooleanField(null=True, blank=True)
+    # Working hours in the wire form (policy/schedule.py), or "always" (no
+    # hours, on purpose); null inherits.
+    schedule = models.JSONField(null=True, blank=True)
+    pause_max_minutes_per_day = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from oxytrack.org.models import Agency, Service
 from oxytrack.policy.models import PolicyOverride
+from oxytrack.policy.schedule import wire_schedule
 
 POLICY_FIELDS = (
     "sample_interval_s",
@@ -22,6 +23,8 @@ POLICY_FIELDS = (
     "input_counts",
     "redact_rules",
     "browser_sites",
+    "schedule",
+    "pause_max_minutes_per_day",
 )
 
 
@@ -52,6 +55,8 @@ def effective_policy(agency: Agency | int | None, service: Service | int | None)
             value = getattr(layer, field)
             if value is not None and value != "":
                 policy[field] = value
+    # "always" in an override lifts the hours of the level above: agents get null.
+    policy["schedule"] = wire_schedule(policy.get("schedule"))
     canonical = json.dumps(policy, sort_keys=True, ensure_ascii=False)
     return {"version": hashlib.sha256(canonical.encode()).hexdigest()[:16], **policy}
 

@@ -23,6 +23,8 @@ from oxytrack.policy.forms import PolicyForm, PreviewForm
 from oxytrack.policy.models import PolicyOverride, TitleMode
 from oxytrack.policy.queries import POLICY_FIELDS, effective_policy, inherited_policy
 from oxytrack.policy.redaction import PRIVACY_FIELDS, SAMPLES, preview, too_slow
+from oxytrack.policy.schedule import ALWAYS
+from oxytrack.policy.schedule import summary as schedule_summary
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ def _labels() -> dict[str, str]:
 
 
 def _show(value: Any) -> str:
+    if value is None or value == ALWAYS or isinstance(value, dict):
+        return schedule_summary(value)  # the only field that may be null or an object
     if isinstance(value, bool):
         return _("oui") if value else _("non")
     if isinstance(value, list):

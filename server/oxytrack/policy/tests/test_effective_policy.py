@@ -32,6 +32,8 @@ def test_defaults_come_from_settings(client: Client, enrolled_device: EnrolledDe
         # The built-in deny-list, the one the agent applies (one source).
         "redact_rules": default_rules_json(),
         "browser_sites": True,
+        "schedule": None,
+        "pause_max_minutes_per_day": 60,
     }
 
 
