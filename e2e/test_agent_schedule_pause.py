@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from .conftest import Agent, LiveServer, XSession
+from .conftest import Agent, LiveServer, XSession, stop_process
 
 pytestmark = [pytest.mark.x11, pytest.mark.slow]
 
@@ -172,3 +175,43 @@ def test_nothing_leaves_the_pc_after_working_hours_end(
     assert all(s["title"] == WORK[1] for s in spans), spans
     assert all(s["start"] + s["duration_s"] <= boundary.timestamp() + 0.002 for s in spans), spans
     assert sum(s["keys"] for s in spans) > 0
+
+
+def test_the_pause_window_pauses_with_a_click_and_is_never_counted(
+    x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any
+) -> None:
+    work = x_session.open_window(*WORK)
+    agent: Agent = agent_factory()
+    enroll(agent, oxytrack_server)
+    x_session.activate(work)
+    started = time.time()
+    agent.start("--upload-interval", "2", "--idle-threshold", "60")
+    control = subprocess.Popen(
+        [str(Path(sys.executable).parent / "oxytrack-agent"), "pause-window"], env=agent.env
+    )
+    try:
+        window = x_session.find_window("OxytrackPause")
+        x_session.activate(window)  # the employee brings it up
+        type_for(x_session, 3)  # its time is no one's work
+        # Its "Pause 15 min" button, bottom left.
+        height = int(
+            x_session.xdotool("getwindowgeometry", "--shell", window).split("HEIGHT=")[1].split()[0]
+        )
+        x_session.xdotool("mousemove", "--window", window, "40", str(height - 18), "click", "1")
+        pause_file = agent.home / "data" / "oxytrack-agent" / "pause.json"
+        deadline = time.monotonic() + 5
+        while not pause_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert json.loads(pause_file.read_text())["until"] is not None
+        assert "Pause privée jusqu'à" in agent.cli("status").stdout
+        x_session.activate(work)
+        type_for(x_session, 3)
+        assert "Suivi repris." in agent.cli("resume").stdout
+        type_for(x_session, 3)
+    finally:
+        stop_process(control)
+    code, _ = agent.stop()
+    assert code == 0, agent.log_text()
+    spans = stored(oxytrack_server, agent.device_id, started)
+    assert all(s["title"] in (WORK[1], "") for s in spans), spans
+    assert any(not s["tracked"] for s in spans)

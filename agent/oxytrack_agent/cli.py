@@ -381,6 +381,16 @@ def cmd_resume(_args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+def cmd_pause_window(_args: argparse.Namespace, paths: Paths) -> int:
+    """The small pause control for desktop sessions."""
+    if not _has_display():
+        print(_("Pas de bureau : utilisez oxytrack-agent pause / resume."), file=sys.stderr)
+        return 2
+    from oxytrack_agent.pausewin import run_window
+
+    return run_window(paths, _local_tz())
+
+
 def _minutes(text: str) -> float:
     try:
         value = float(text)
@@ -523,6 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("resume", help=_("reprendre le suivi après une pause")).set_defaults(
         func=cmd_resume
     )
+    sub.add_parser(
+        "pause-window", help=_("petite fenêtre pour mettre en pause ou reprendre d'un clic")
+    ).set_defaults(func=cmd_pause_window)
     sub.add_parser("install-autostart", help=_("démarrer à l'ouverture de session")).set_defaults(
         func=cmd_install_autostart
     )

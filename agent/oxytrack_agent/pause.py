@@ -27,6 +27,8 @@ from oxytrack_agent.i18n import _
 from oxytrack_agent.policy import Policy
 
 FILE_NAME = "pause.json"
+#: The pause window's process id (pausewin.py), so the sampler never counts it.
+WINDOW_PID_FILE = "pause-window.pid"
 
 
 class PauseRefused(Exception):
@@ -138,6 +140,23 @@ class PauseWatch:
         self.path = path
         self._stamp: tuple[int, int] | None = None
         self.state = PauseState()
+        self._pid_path = path.parent / WINDOW_PID_FILE
+        self._pid_stamp: tuple[int, int] | None = None
+        self._pids = frozenset({os.getpid()})
+
+    def own_pids(self) -> frozenset[int]:
+        """The agent's own processes: this one and the pause window, if open."""
+        stamp = None
+        with contextlib.suppress(OSError):
+            info = self._pid_path.stat()
+            stamp = (info.st_mtime_ns, info.st_size)
+        if stamp != self._pid_stamp:
+            self._pid_stamp = stamp
+            pids = {os.getpid()}
+            with contextlib.suppress(OSError, ValueError):
+                pids.add(int(self._pid_path.read_text(encoding="utf-8").strip()))
+            self._pids = frozenset(pids)
+        return self._pids
 
     def refresh(self) -> PauseState:
         """The file's state (a stat per call; a read only when it changed)."""

@@ -13,7 +13,7 @@ from datetime import tzinfo
 from typing import Any, Protocol, cast
 
 from oxytrack_agent.pause import PauseWatch
-from oxytrack_agent.platforms import Changes, Platform
+from oxytrack_agent.platforms import Changes, Platform, Window
 from oxytrack_agent.queue import Queue
 from oxytrack_agent.spans import Observation, Span, SpanBuilder
 from oxytrack_agent.spool import Spool
@@ -243,6 +243,9 @@ class Sampler:
                 log.warning("sample failed (%d so far): %s", self.errors, type(exc).__name__)
             # No idle reading either: an unreadable sample is no sign of input.
             return Observation(mono, wall, None, None, False, key_times=keys, click_times=clicks)
+        if window is not None and self._own(window):
+            # The pause control (or any window of the agent) is no one's work: no time.
+            window = None
         if window is not None:
             window = policy.apply(window)
         return Observation(
@@ -257,7 +260,16 @@ class Sampler:
             locked_at=changes.lock,
             unlocked_at=changes.unlock,
             # Privacy rules apply to the windows of each change too.
-            switches=tuple((t, policy.apply(w) if w else None) for t, w in changes.windows),
+            switches=tuple(
+                (t, policy.apply(w) if w and not self._own(w) else None) for t, w in changes.windows
+            ),
+        )
+
+    def _own(self, window: Window) -> bool:
+        return (
+            self.pause is not None
+            and window.pid is not None
+            and window.pid in self.pause.own_pids()
         )
 
     def gate(self, wall: float) -> str | None:

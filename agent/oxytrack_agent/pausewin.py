@@ -1,0 +1,96 @@
+"""`oxytrack-agent pause-window`: a small always-available pause control (Tk, stdlib).
+
+For desktop sessions: the employee pauses or resumes with a click, without a
+terminal. It writes the same control file as `pause` and `resume` (pause.py)
+and its process id next to it, so the sampler never counts the time it has
+the focus. It asks the window manager not to give it the focus when it
+appears. A tray icon would need pystray and an image library in the agent,
+for the same two buttons: not worth the memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from datetime import datetime, tzinfo
+
+from oxytrack_agent.config import Paths
+from oxytrack_agent.i18n import _
+from oxytrack_agent.pause import (
+    WINDOW_PID_FILE,
+    PauseRefused,
+    pause_path,
+    read_pause,
+    start_pause,
+    stop_pause,
+)
+from oxytrack_agent.policy import load_policy
+
+#: What one click on "Pause" asks for (within the day's maximum).
+CLICK_MINUTES = 15
+
+
+def run_window(paths: Paths, tz: tzinfo) -> int:
+    """Show the control until closed; 0 on a normal close."""
+    import tkinter as tk
+
+    control = pause_path(paths.data_dir)
+    pid_file = paths.data_dir / WINDOW_PID_FILE
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(str(os.getpid()), encoding="utf-8")
+    root = tk.Tk(className="OxytrackPause")
+    root.title(_("OxyTrack : pause privée"))
+    root.resizable(False, False)
+    with contextlib.suppress(tk.TclError):  # X11 only: a small tool window, not a task
+        root.wm_attributes("-type", "utility")
+    status = tk.StringVar()
+    message = tk.StringVar()
+
+    def maximum() -> float:
+        return load_policy(paths.policy_file).pause_max_minutes_per_day
+
+    def refresh() -> None:
+        refresh_now()
+        root.after(1000, refresh)
+
+    def pause() -> None:
+        try:
+            start_pause(control, CLICK_MINUTES, max_minutes=maximum(), t=time.time(), tz=tz)
+            message.set("")
+        except PauseRefused as exc:
+            message.set(str(exc))
+        refresh_now()
+
+    def resume() -> None:
+        stop_pause(control, max_minutes=maximum(), t=time.time(), tz=tz)
+        message.set("")
+        refresh_now()
+
+    def refresh_now() -> None:
+        state = read_pause(control)
+        end = state.end(maximum())
+        if end is not None and state.paused_at(time.time(), maximum()):
+            until = datetime.fromtimestamp(end, tz=tz).strftime("%H:%M")
+            status.set(_("En pause jusqu'à {time} : rien n'est enregistré.").format(time=until))
+        else:
+            status.set(_("Suivi en cours."))
+
+    tk.Label(root, textvariable=status, padx=8, pady=4).pack()
+    tk.Label(root, textvariable=message, fg="#a00", wraplength=260, padx=8).pack()
+    row = tk.Frame(root, padx=8, pady=6)
+    row.pack()
+    tk.Button(
+        row,
+        text=_("Pause {n} min").format(n=CLICK_MINUTES),
+        command=pause,
+        takefocus=False,
+    ).pack(side="left", padx=4)
+    tk.Button(row, text=_("Reprendre"), command=resume, takefocus=False).pack(side="left", padx=4)
+    refresh()
+    try:
+        root.mainloop()
+    finally:
+        with contextlib.suppress(OSError):
+            pid_file.unlink()
+    return 0
