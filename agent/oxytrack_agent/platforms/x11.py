@@ -15,15 +15,27 @@ import select
 import threading
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from Xlib import X, Xatom, display, error
+from Xlib import ext as xext
 from Xlib.ext import res as xres
 from Xlib.ext import screensaver
 
 from oxytrack_agent.platforms import DESKTOP_APP, Changes, Window, changes_of
 
+if TYPE_CHECKING:
+    from oxytrack_agent.platforms.x11_input import XRecordCounter
+
 log = logging.getLogger(__name__)
+
+#: The X extensions the agent uses (idle and locks, window owners, input counts).
+USED_EXTENSIONS = ("MIT-SCREEN-SAVER", "X-Resource", "RECORD")
+# python-xlib imports and sets up, on every connection, each extension the
+# server offers that it knows (RANDR, XInput, XFIXES...): ~0.8 MiB of the
+# agent's budget for nothing it uses. Every Display made after this line
+# knows only these three.
+xext.__extensions__ = [e for e in xext.__extensions__ if e[0] in USED_EXTENSIONS]
 
 # COMPOUND_TEXT (what xterm writes) is ISO 2022; for the Latin-1 and UTF-8
 # escapes that real titles use, this table covers it without a full decoder.
@@ -94,9 +106,10 @@ class ChangeWatcher:
     """
 
     def __init__(self, display_name: str | None) -> None:
-        # Reads the window after each change, on a connection of its own too.
-        self._reader = X11Platform(display_name, watch=False)
         self._display = display.Display(display_name)
+        # Reads the window after each change, in this thread, on this connection
+        # (each connection costs ~0.4 MiB: python-xlib parses every visual).
+        self._reader = X11Platform(display_name, watch=False, connection=self._display)
         self._root = self._display.screen().root
         atom = self._display.intern_atom
         self._net_active = atom("_NET_ACTIVE_WINDOW")
@@ -133,11 +146,10 @@ class ChangeWatcher:
         self._thread.join(timeout=2)
         os.close(self._stop_r)
         os.close(self._stop_w)
-        for closing in (self._display, self._reader):
-            try:
-                closing.close()
-            except Exception:  # the X server may already be gone (logoff)
-                log.debug("change watcher: display already closed")
+        try:
+            self._display.close()  # the reader's too
+        except Exception:  # the X server may already be gone (logoff)
+            log.debug("change watcher: display already closed")
 
     def _note(self, kind: str, at: float) -> None:
         window = None
@@ -168,7 +180,9 @@ class ChangeWatcher:
                 if self._stop_r in ready:
                     return
                 at = time.monotonic()
-                for _ in range(self._display.pending_events()):
+                # Reading a window queues the events that arrive meanwhile:
+                # handle them all before sleeping again.
+                while self._display.pending_events():
                     self._handle(self._display.next_event(), at)
         except Exception as exc:  # the X server went away: the sampler sees it too
             log.info("change watcher stopped: %s", type(exc).__name__)
@@ -197,8 +211,11 @@ class X11Platform:
 
     name = "x11"
 
-    def __init__(self, display_name: str | None = None, *, watch: bool = True) -> None:
-        self._display = display.Display(display_name or os.environ.get("DISPLAY"))
+    def __init__(
+        self, display_name: str | None = None, *, watch: bool = True, connection: Any = None
+    ) -> None:
+        self._display_name = display_name or os.environ.get("DISPLAY")
+        self._display = connection or display.Display(self._display_name)
         self._root = self._display.screen().root
         atom = self._display.intern_atom
         self._net_active = atom("_NET_ACTIVE_WINDOW")
@@ -212,9 +229,19 @@ class X11Platform:
         self._watcher: ChangeWatcher | None = None
         if watch:
             try:
-                self._watcher = ChangeWatcher(display_name or os.environ.get("DISPLAY"))
+                self._watcher = ChangeWatcher(self._display_name)
             except Exception as exc:  # without it, changes are placed at the sample
                 log.warning("X change watcher unavailable: %s", exc)
+
+    def input_counter(self) -> XRecordCounter:
+        """A key and click counter for this session (RECORD, see x11_input.py).
+
+        The sampler prefers it to pynput's listeners, which would cost this
+        always-running agent about 5 MiB more for the same counts.
+        """
+        from oxytrack_agent.platforms.x11_input import XRecordCounter
+
+        return XRecordCounter(self._display_name, control=self._display)
 
     def close(self) -> None:
         """Stop the change watcher and close the display connection."""
