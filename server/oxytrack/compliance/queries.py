@@ -273,8 +273,13 @@ def compliance_facts() -> ComplianceFacts:
     """The live facts, labels in the active language (the view activates the document's)."""
     policy = effective_policy(None, None)
     labels = _labels()
-    # The rules have their own table; the version digest means nothing to a reader.
-    shown = {k: v for k, v in policy.items() if k != "version" and k not in REDACTION_KEYS}
+    # The rules have their own table, the version digest means nothing to a reader.
+    shown = {
+        k: v
+        for k, v in policy.items()
+        # Hours have their own section too.
+        if k != "version" and k not in REDACTION_KEYS and k not in SCHEDULE_KEYS
+    }
     users = list(
         User.objects.filter(is_active=True).prefetch_related(
             # Scopes with their agency and service: one query for all of them.

@@ -142,12 +142,12 @@ def test_working_hours_and_the_pause_replace_the_whole_session(
     holidays: str,
     pause: str,
 ) -> None:
-    # The policy's wire form (policy/schedule.py): a missing weekday is a day off.
-    settings.OXYTRACK_POLICY_DEFAULTS = {
-        **settings.OXYTRACK_POLICY_DEFAULTS,
-        "schedule": {"mon": [["08:00", "12:30"], ["13:30", "18:00"]], "holidays": "fr"},
-        "pause_max_minutes_per_day": 45,
-    }
+    # The global policy, stored as the policy page stores it (policy/schedule.py's wire
+    # form): a missing weekday is a day off.
+    PolicyOverride.objects.create(
+        schedule={"mon": [["08:00", "12:30"], ["13:30", "18:00"]], "holidays": "fr"},
+        pause_max_minutes_per_day=45,
+    )
     client.force_login(superadmin)
     html = _page(client, "notice", lang)
     schedule = _section(html, "schedule")
@@ -156,6 +156,7 @@ def test_working_hours_and_the_pause_replace_the_whole_session(
     assert "Tuesday" not in schedule and "Mardi" not in schedule
     assert "session" not in schedule
     assert pause in _section(html, "pause")
+    assert "08:00" not in _section(html, "policy-values")
 
 
 def test_collection_at_any_hour_says_the_whole_session(db: None, settings: Any) -> None:
