@@ -157,6 +157,12 @@ def test_any_set_of_scopes_matches_the_rule(org: Org, scopes: set[tuple[str, str
         user.delete()
 
 
+def test_the_dpo_sees_nobody_even_with_a_scope(dpo: User, org: Org):
+    # Scopes say whose activity an admin sees; the dpo sees no activity at all.
+    Scope.objects.create(user=dpo, agency=org.nice, service=None)
+    assert visible(dpo) == set()
+
+
 def test_every_role_shape_is_covered():
     # Guard: a new role must be added to these tests deliberately.
-    assert set(Role.values) == {"admin", "superadmin"}
+    assert set(Role.values) == {"admin", "superadmin", "dpo"}
