@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from oxytrack_agent.platforms.x11 import X11Platform
 from oxytrack_agent.platforms.x11_input import XRecordCounter
 
-from .conftest import XSession
+from .conftest import XSession, stop_process
 
 pytestmark = [pytest.mark.x11]
 
@@ -92,3 +94,24 @@ def test_stop_ends_the_thread_and_counting(x_session: XSession) -> None:
         counter.stop()
     finally:
         platform.close()
+
+
+def test_a_server_without_record_refuses_to_start_rather_than_count_zero() -> None:
+    read_fd, write_fd = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-extension", "RECORD", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        display = f":{pipe.readline().strip()}"
+    try:
+        platform = X11Platform(display, watch=False)
+        try:
+            with pytest.raises(RuntimeError, match="RECORD"):
+                platform.input_counter().start()
+        finally:
+            platform.close()
+    finally:
+        stop_process(xvfb)

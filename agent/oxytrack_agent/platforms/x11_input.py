@@ -84,7 +84,8 @@ class XRecordCounter:
         )
         self._thread.start()
         # Events are recorded from the moment the server says StartOfData.
-        if not self._started.wait(5):
+        if not self._started.wait(5) or not self._thread.is_alive():
+            # Counting nothing silently would read as "no input": say so instead.
             raise RuntimeError("RECORD did not start")
 
     def stop(self) -> None:
