@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from oxytrack.accounts.models import Scope, User
 from oxytrack.activity.models import DailyTotal, DailyUsage, Span
@@ -95,10 +98,12 @@ def demo_fingerprint() -> str:
 def wipe_demo() -> None:
     """Delete what seed_demo creates, leaving an empty organisation."""
     from oxytrack.activity.models import Window
-    from oxytrack.audit.models import Entry
+    from oxytrack.audit.models import purge_entries_before
     from oxytrack.org.models import EnrollmentKey
 
     models: list[Any] = [DailyUsage, DailyTotal, Span, Window, Device, Employee, Scope, User]
-    models += [Agency, Service, EnrollmentKey, Entry]
+    models += [Agency, Service, EnrollmentKey]
     for model in models:  # dependents first: spans PROTECT their windows
         model.objects.all().delete()
+    # The audit log is append-only; its one way out is the retention purge.
+    purge_entries_before(timezone.now() + timedelta(days=1))

@@ -17,8 +17,8 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from oxytrack.activity.actions import do_purge_activity
-from oxytrack.activity.retention import retention_cutoffs
 from oxytrack.activity.models import DailyTotal, DailyUsage, Span, Window
+from oxytrack.activity.retention import retention_cutoffs
 from oxytrack.conftest import EnrolledDevice
 from oxytrack.ingest.actions import window_cache
 from oxytrack.ingest.models import Batch
