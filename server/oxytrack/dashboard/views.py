@@ -34,7 +34,7 @@ from oxytrack.dashboard.reason import (
 from oxytrack.dashboard.tables import EmployeeTable, TeamTable
 from oxytrack.org.models import Employee
 from oxytrack.org.queries import get_employee_for
-from oxytrack.web.activity import csv_cell
+from oxytrack.web.export import csv_cell
 from oxytrack.web.forms import RangeForm, TeamRangeForm, shortcuts
 from oxytrack.web.tables import configure, filter_text, wants_table_only
 

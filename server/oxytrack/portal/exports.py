@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from oxytrack.activity import queries
 from oxytrack.org.models import Employee
-from oxytrack.web.activity import csv_cell
+from oxytrack.web.export import csv_cell
 from oxytrack.web.formatting import zone_of
 
 #: Version of the files' layout, in the JSON and the CSV's first line.

@@ -1,5 +1,5 @@
 """What every page showing one employee's activity shares (the managers' detail page and
-the employee portal): the titles table and the CSV cell guard.
+the employee portal): the titles table.
 
 The ground floor: it imports no domain app, so its callers pass the rows in.
 """
@@ -15,14 +15,6 @@ from django.utils.translation import gettext_lazy
 
 from oxytrack.web.formatting import agent_html, format_duration, format_local_time, format_percent
 from oxytrack.web.tables import BaseTable
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ (or tab/CR) gets a quote."""
-    text = str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
 
 
 class TitleTable(BaseTable):
