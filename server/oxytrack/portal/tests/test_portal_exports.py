@@ -51,7 +51,8 @@ def test_the_json_and_csv_downloads_equal_the_page(enrolled_device: EnrolledDevi
         ],
     )
     browser = open_portal(enrolled_device.token)
-    start, end = (now - timedelta(days=6)).date(), timezone.localdate()
+    end = timezone.localdate()
+    start = end - timedelta(days=6)
     query = {"start": start.isoformat(), "end": end.isoformat()}
     page = browser.get("/portal/", query).content.decode()
     data: dict[str, Any] = json.loads(browser.get("/portal/export.json", query).content)
