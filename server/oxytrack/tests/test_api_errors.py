@@ -42,13 +42,14 @@ def _error(response: Any, status: int, code: str) -> dict[str, Any]:
     return dict(body)
 
 
-def test_the_routes_are_the_four_calls() -> None:
+def test_the_routes_are_the_agent_calls() -> None:
     # Guards the generator: the tests below would pass vacuously on an empty list.
     assert dict(ROUTES) == {
         f"{BASE}/batches": {"POST"},
         f"{BASE}/choices": {"GET"},
         f"{BASE}/enroll": {"POST"},
         f"{BASE}/policy": {"GET"},
+        f"{BASE}/portal-link": {"POST"},
     }
 
 
