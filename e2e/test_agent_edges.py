@@ -180,7 +180,7 @@ def test_a_wall_clock_stepped_back_a_minute_leaves_no_overlap_and_returns_to_tru
         assert b["start"] == pytest.approx(a["start"] + a["duration_s"], abs=0.005), (a, b)
     # With the tiling above, the recorded time is the whole run less the
     # stepped-over minute, from the agent's first sample (its start-up, a few
-    # seconds on a loaded machine, is not recorded time).
-    assert started + 59 <= spans[0]["start"] <= started + 60 + 10
+    # seconds, 12 s seen on a loaded machine, is not recorded time).
+    assert started + 59 <= spans[0]["start"] <= started + 60 + 20
     assert "rejet" not in agent.cli("status").stdout.lower()
     assert os.environ.get("LD_PRELOAD") is None  # only the agent's process was faked
