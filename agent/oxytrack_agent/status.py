@@ -205,7 +205,7 @@ def render_status(
     now = now or datetime.now(tz=tz)
     running = is_running(paths.lock_file)
     state = read_state(state_path(paths.data_dir))
-    out = [_("OxyTrack — agent de mesure du temps de travail sur ce poste"), ""]
+    out = [_("OxyTrack — agent de mesure de l'activité sur ce poste"), ""]
     if running and state is not None and state.started_at is not None:
         out.append(
             _("Agent : en marche depuis {when}.").format(when=local_when(state.started_at, tz, now))
