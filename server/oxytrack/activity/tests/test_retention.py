@@ -49,9 +49,15 @@ def enroll(client: Client, username: str) -> Agent:
 
 
 def days_ago(days: int) -> datetime:
-    """Noon in Paris, `days` local days before today: its span stays on that day."""
+    """A moment of the local day `days` days before today, already past even for today.
+
+    Noon would be in the future for today's spans in the morning (422
+    span_in_future); a minute after local midnight is past except in the
+    first minutes of a day.
+    """
     day = timezone.localdate() - timedelta(days=days)
-    return datetime.combine(day, time(11, 0), tzinfo=UTC)
+    start = datetime.combine(day, time(0, 1), tzinfo=timezone.get_current_timezone())
+    return start.astimezone(UTC)
 
 
 @override_settings(OXYTRACK_SPAN_RETENTION_DAYS=1000)
