@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.test import Client
 from django.urls import reverse
@@ -19,7 +19,8 @@ LINK = re.compile(r'<a href="([^"]+)"[^>]*hx-get="[^"]+"[^>]*>([^<]+)</a>')
 
 
 def _many_titles(device: EnrolledDevice, count: int) -> None:
-    start = timezone.now().replace(hour=8, minute=0, second=0, microsecond=0)
+    # 08:00 on the local today, the day the pages default to.
+    start = datetime.combine(timezone.localdate(), time(8), tzinfo=timezone.get_current_timezone())
     raw = [
         RawSpan(start + timedelta(minutes=i), 30_000, "EXCEL.EXE", f"Classeur {i:02d}")
         for i in range(count)
