@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from oxytrack.org.importing import find_named
 from oxytrack.org.models import DISPLAY_NAME_MAX, Agency, Employee, Service, clean_display_name
 
 
@@ -103,7 +104,7 @@ class AgencyForm(forms.Form):
 
     def clean_name(self) -> str:
         name = str(self.cleaned_data["name"]).strip()
-        if Agency.objects.filter(name__iexact=name).exists():
+        if find_named(Agency, name) is not None:
             raise forms.ValidationError(_("Cette agence existe déjà."), code="duplicate")
         return name
 
@@ -123,6 +124,6 @@ class ServiceForm(forms.Form):
 
     def clean_name(self) -> str:
         name = str(self.cleaned_data["name"]).strip()
-        if Service.objects.filter(name__iexact=name).exists():
+        if find_named(Service, name) is not None:
             raise forms.ValidationError(_("Ce service existe déjà."), code="duplicate")
         return name
