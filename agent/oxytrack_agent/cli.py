@@ -40,7 +40,7 @@ from oxytrack_agent.platforms import (
 )
 from oxytrack_agent.policy import load_policy, save_policy
 from oxytrack_agent.queue import Queue
-from oxytrack_agent.sampler import Sampler
+from oxytrack_agent.sampler import Sampler, SessionEnd
 from oxytrack_agent.spool import DEFAULT_MEMORY_LIMIT_S, Spool
 from oxytrack_agent.uploader import (
     Client,
@@ -263,6 +263,10 @@ def _run(
         on_cut=wake.set,
         pause=PauseWatch(pause_path(paths.data_dir)),
     )
+    # Windows: logoff and shutdown come as messages to the platform's window.
+    on_session_end = getattr(plat, "on_session_end", None)
+    if on_session_end is not None:
+        on_session_end(SessionEnd(sampler, stop))
     log.info(
         "oxytrack-agent %s running on %s (upload every %ss, idle after %ss)",
         __version__,

@@ -196,6 +196,13 @@ class Sampler:
         self._pause_from: float | None = None
         self._pause_spans: list[Span] = []
         self._last_wall: float | None = None
+        # Stores asked from another thread (the end of the Windows session):
+        # how many were asked, how many the sampling thread has done.
+        self._stores = threading.Condition()
+        self._stores_asked = 0
+        self._stores_done = 0
+        #: Set once `finish()` has stored everything.
+        self.finished = threading.Event()
 
     def _idle_threshold(self) -> float:
         return self.idle_override or self.policy.get().idle_threshold_s
@@ -324,8 +331,25 @@ class Sampler:
         except Exception:  # a broken watcher must not stop sampling: fall back to samples
             return Changes()
 
+    def store_soon(self, timeout: float) -> bool:
+        """From another thread: have the sampling thread store at its next tick.
+
+        Returns True once it has (or `finish()` did), False after `timeout` s.
+        """
+        with self._stores:
+            self._stores_asked += 1
+            wanted = self._stores_asked
+            return self._stores.wait_for(lambda: self._stores_done >= wanted, timeout)
+
+    def _stores_served(self, asked: int) -> None:
+        with self._stores:
+            self._stores_done = max(self._stores_done, asked)
+            self._stores.notify_all()
+
     def tick(self) -> None:
-        """Take one sample; store and cut on schedule."""
+        """Take one sample; store and cut on schedule (and when asked: `store_soon`)."""
+        with self._stores:
+            asked = self._stores_asked
         self._sync_counter()
         self.builder.idle_threshold_s = self._idle_threshold()
         recorded_until = self.builder.timeline
@@ -341,8 +365,10 @@ class Sampler:
             self.store()
             self._last_cut = now
             self.on_cut()
-        elif now - self._last_store >= STORE_EVERY_S:
+        elif asked > self._stores_done or now - self._last_store >= STORE_EVERY_S:
             self.store()
+        if asked > self._stores_done:
+            self._stores_served(asked)
 
     def store(self) -> None:
         """Write finished spans and the checkpoint in one transaction.
@@ -366,8 +392,12 @@ class Sampler:
             log.info("no last sample at shutdown")
         if self._pause_from is not None and self._last_wall is not None:
             self._end_pause(self._last_wall)
+        with self._stores:
+            asked = self._stores_asked
         self.builder.close()
         self.store()
+        self._stores_served(asked)
+        self.finished.set()
         self._counter.stop()
 
     def run(self, stop: threading.Event) -> None:
@@ -382,3 +412,40 @@ class Sampler:
                 next_at = time.monotonic()
                 delay = 0
             stop.wait(delay)
+
+
+#: What Windows leaves a process between WM_QUERYENDSESSION or WM_ENDSESSION
+#: and telling the user it "prevents shutdown" (or ending it): 5 s; we stay under.
+SESSION_END_WAIT_S = 4.0
+
+
+class SessionEnd:
+    """Logoff and shutdown, as the platform hears them on its own thread.
+
+    `query()` (WM_QUERYENDSESSION) stores the open span and the tentative tail
+    as the checkpoint, which the next start keeps (`Queue.recover`): the
+    logoff may still be cancelled, so sampling goes on. `end()` (WM_ENDSESSION)
+    stops the run loop and returns once `finish()` has closed and stored
+    everything, since Windows may end the process as soon as it returns.
+    """
+
+    def __init__(
+        self, sampler: Sampler, stop: threading.Event, timeout: float = SESSION_END_WAIT_S
+    ) -> None:
+        self.sampler = sampler
+        self.stop = stop
+        self.timeout = timeout
+
+    def query(self) -> None:
+        """Store now; the session may still go on."""
+        if not self.sampler.store_soon(self.timeout):
+            log.warning("session ending: the sampler did not store in time")
+        else:
+            log.info("session ending: everything stored")
+
+    def end(self) -> None:
+        """Stop sampling; return once everything is stored (or after the timeout)."""
+        log.info("session ends: stopping")
+        self.stop.set()
+        if not self.sampler.finished.wait(self.timeout):
+            log.warning("session ends: the last span was not stored in time")

@@ -1,61 +1,57 @@
-"""Windows backend: ctypes over user32/kernel32, process names via psutil.
+"""Windows backend: ctypes over user32, kernel32, wtsapi32 and secur32.
 
-No WMI polling (it costs CPU). The pure parts (tick wrap-around, the UWP host
-resolution) are plain functions tested on every OS; the ctypes calls only run
-on Windows and have not been run by the project's CI (see the docs).
+No WMI polling (it costs CPU), no pywin32. What decides each result is plain
+Python in `windows_events.py`, tested on every OS; the calls here, the hidden
+window (`windows_watch.py`) and the input hooks (`windows_input.py`) only run
+on Windows, in the Windows CI job's tests (agent/tests/windows/). See
+docs/architecture.md for what has and has not run on a real Windows.
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
+import ntpath
 import sys
-from collections.abc import Callable, Iterable
 from ctypes import wintypes
-from typing import Any
+from typing import TYPE_CHECKING
 
-import psutil
+from oxytrack_agent.platforms import Changes, Window
+from oxytrack_agent.platforms.win32api import LASTINPUTINFO, PROCESS_QUERY_LIMITED_INFORMATION
+from oxytrack_agent.platforms.windows_events import (
+    LOCK_APPS,
+    UWP_HOST,
+    EndOfSession,
+    SessionEvents,
+    app_name,
+    idle_ms_from_ticks,
+    read_window,
+    resolve_uwp_app,
+)
 
-from oxytrack_agent.platforms import DESKTOP_APP, Window
+if TYPE_CHECKING:
+    from oxytrack_agent.platforms.win32api import Win32
+    from oxytrack_agent.platforms.windows_input import Win32InputCounter
+    from oxytrack_agent.platforms.windows_watch import SessionWatcher
 
-#: UWP apps (Calculator, Settings, Store apps) live in a frame owned by this
-#: host; the real app is the process of one of its child windows.
-UWP_HOST = "applicationframehost.exe"
-#: What a locked workstation or the secure desktop (UAC prompt) focuses.
-LOCK_APPS = frozenset({"lockapp.exe", "logonui.exe"})
+__all__ = [
+    "LOCK_APPS",
+    "UWP_HOST",
+    "Win32Windows",
+    "WindowsPlatform",
+    "app_name",
+    "full_user_name",
+    "idle_ms_from_ticks",
+    "resolve_uwp_app",
+]
 
-
-def idle_ms_from_ticks(now_tick: int, last_input_tick: int) -> int:
-    """Milliseconds since the last input from two 32-bit tick counts.
-
-    `GetLastInputInfo` returns a 32-bit `GetTickCount` value that wraps every
-    49.7 days; comparing it with the low 32 bits of `GetTickCount64` modulo 2**32
-    stays right across the wrap.
-    """
-    return (now_tick - last_input_tick) & 0xFFFFFFFF
-
-
-def resolve_uwp_app(
-    host_pid: int, children: Iterable[tuple[int, str]], host_name: str = UWP_HOST
-) -> tuple[int, str]:
-    """The (pid, exe name) of the real app hosted by ApplicationFrameHost.
-
-    `children` are the (pid, exe name) of the frame's child windows; the first
-    one whose process is not the host is the app. With none (the app is still
-    starting or suspended) the host itself is kept.
-    """
-    for pid, name in children:
-        if pid != host_pid and name.lower() != host_name:
-            return pid, name
-    return host_pid, host_name
-
-
-def app_name(exe: str) -> str:
-    """The app name shown to managers: the executable's name without `.exe`."""
-    return exe[:-4] if exe.lower().endswith(".exe") else exe
-
+log = logging.getLogger(__name__)
 
 #: EXTENDED_NAME_FORMAT NameDisplay: the account's "full name" (secext.h).
 _NAME_DISPLAY = 3
+#: GetUserObjectInformationW's UOI_NAME; OpenInputDesktop's DESKTOP_READOBJECTS.
+_UOI_NAME = 2
+_DESKTOP_READOBJECTS = 0x0001
 
 
 def full_user_name() -> str:
@@ -63,13 +59,12 @@ def full_user_name() -> str:
 
     A local account outside a domain often has none (ERROR_NONE_MAPPED): then ''.
     """
-    windll: Any = getattr(ctypes, "windll", None)
-    if windll is None or sys.platform != "win32":
+    if sys.platform != "win32":
         return ""
     try:
-        get_name = windll.secur32.GetUserNameExW
-        get_name.argtypes = [ctypes.c_int, wintypes.LPWSTR, ctypes.POINTER(wintypes.ULONG)]
-        get_name.restype = wintypes.BOOLEAN
+        from oxytrack_agent.platforms.win32api import win32
+
+        get_name = win32().secur32.GetUserNameExW
         size = wintypes.ULONG(0)
         # The first call fails with ERROR_MORE_DATA and says how long the name is.
         get_name(_NAME_DISPLAY, None, ctypes.byref(size))
@@ -84,115 +79,162 @@ def full_user_name() -> str:
         return ""
 
 
-class _LastInputInfo(ctypes.Structure):
-    _fields_ = [("cbSize", wintypes.UINT), ("dwTime", wintypes.DWORD)]
+class Win32Windows:
+    """`windows_events.WindowReader` over user32 and kernel32."""
+
+    def __init__(self, api: Win32) -> None:
+        self._api = api
+
+    def foreground(self) -> int:
+        """The foreground window's handle, 0 when there is none."""
+        return int(self._api.user32.GetForegroundWindow() or 0)
+
+    def pid_of(self, hwnd: int) -> int:
+        """The process owning `hwnd` (0 when the window is gone)."""
+        pid = wintypes.DWORD()
+        self._api.user32.GetWindowThreadProcessId(hwnd, ctypes.byref(pid))
+        return int(pid.value)
+
+    def exe_of(self, pid: int) -> str | None:
+        """The executable's file name, or None when the process cannot be opened.
+
+        PROCESS_QUERY_LIMITED_INFORMATION is the least right there is, granted
+        for most elevated processes too; a protected process or one of another
+        session still refuses it.
+        """
+        k = self._api.kernel32
+        handle = k.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
+        if not handle:
+            return None
+        try:
+            buf = ctypes.create_unicode_buffer(32768)  # the longest NT path
+            size = wintypes.DWORD(len(buf))
+            if not k.QueryFullProcessImageNameW(handle, 0, buf, ctypes.byref(size)):
+                return None
+            return ntpath.basename(buf.value) or None
+        finally:
+            k.CloseHandle(handle)
+
+    def title_of(self, hwnd: int) -> str:
+        """The window's title (another process's window is read without a message)."""
+        u = self._api.user32
+        length = int(u.GetWindowTextLengthW(hwnd))
+        if length <= 0:
+            return ""
+        buf = ctypes.create_unicode_buffer(length + 1)
+        u.GetWindowTextW(hwnd, buf, length + 1)
+        return str(buf.value)
+
+    def class_of(self, hwnd: int) -> str:
+        """The window's class name (256 characters is the documented maximum)."""
+        buf = ctypes.create_unicode_buffer(257)
+        self._api.user32.GetClassNameW(hwnd, buf, len(buf))
+        return str(buf.value)
+
+    def child_pids(self, hwnd: int) -> list[int]:
+        """The processes of `hwnd`'s child windows (a UWP frame holds its app's)."""
+        found: list[int] = []
+
+        def visit(child: int, _lparam: int) -> bool:
+            found.append(self.pid_of(child))
+            return True
+
+        self._api.user32.EnumChildWindows(hwnd, self._api.WNDENUMPROC(visit), 0)
+        return found
 
 
 class WindowsPlatform:
-    """The foreground window and idle time of the interactive Windows session."""
+    """The foreground window, idle time and session state of this Windows session.
+
+    `watch=False` skips the hidden window (then locks are read from the input
+    desktop each sample, as before, and changes are placed at the sample).
+    """
 
     name = "windows"
+    # Declared here: off Windows, mypy sees the body after the guard as unreachable.
+    _api: Win32
+    windows: Win32Windows
+    session: SessionEvents
+    watcher: SessionWatcher | None
 
-    def __init__(self) -> None:
-        # getattr: mypy on Linux would see the Windows-only names as unreachable.
-        windll: Any = getattr(ctypes, "windll", None)
-        if windll is None or sys.platform != "win32":
+    def __init__(self, *, watch: bool = True) -> None:
+        if sys.platform != "win32":
             raise RuntimeError("WindowsPlatform only runs on Windows")
-        self._user32: Any = windll.user32
-        self._kernel32: Any = windll.kernel32
-        self._kernel32.GetTickCount64.restype = ctypes.c_ulonglong
-        # Explicit prototypes: ctypes' default int would truncate 64-bit handles.
-        u = self._user32
-        u.GetForegroundWindow.restype = wintypes.HWND
-        u.GetWindowThreadProcessId.argtypes = [wintypes.HWND, ctypes.POINTER(wintypes.DWORD)]
-        u.GetWindowThreadProcessId.restype = wintypes.DWORD
-        u.GetWindowTextLengthW.argtypes = [wintypes.HWND]
-        u.GetWindowTextW.argtypes = [wintypes.HWND, wintypes.LPWSTR, ctypes.c_int]
-        u.GetLastInputInfo.argtypes = [ctypes.POINTER(_LastInputInfo)]
-        u.OpenInputDesktop.restype = wintypes.HANDLE
-        u.GetUserObjectInformationW.argtypes = [
-            wintypes.HANDLE,
-            ctypes.c_int,
-            ctypes.c_void_p,
-            wintypes.DWORD,
-            ctypes.POINTER(wintypes.DWORD),
-        ]
-        u.CloseDesktop.argtypes = [wintypes.HANDLE]
-        self._enum_proc_type: Any = getattr(ctypes, "WINFUNCTYPE")(  # noqa: B009
-            wintypes.BOOL, wintypes.HWND, wintypes.LPARAM
-        )
+        from oxytrack_agent.platforms.win32api import win32
+
+        self._api = win32()
+        self.windows = Win32Windows(self._api)
+        self.session = SessionEvents(locked=self._input_desktop_locked())
+        self.watcher: SessionWatcher | None = None
+        if watch:
+            from oxytrack_agent.platforms.windows_watch import SessionWatcher
+
+            try:
+                self.watcher = SessionWatcher(self._api, self.session, self.focused_window)
+            except Exception as exc:  # without it: locks polled, changes at the sample
+                log.warning("Windows session window unavailable: %s", exc)
+
+    def input_counter(self) -> Win32InputCounter:
+        """A key and click counter on low-level hooks (see windows_input.py).
+
+        The sampler prefers it to pynput, whose Windows listener breaks dead keys.
+        """
+        from oxytrack_agent.platforms.windows_input import Win32InputCounter
+
+        return Win32InputCounter(self._api)
+
+    def on_session_end(self, handler: EndOfSession) -> bool:
+        """Call `handler` on logoff and shutdown; False when they cannot be heard."""
+        self.session.end_handler = handler
+        return self.watcher is not None and self.watcher.running
 
     def close(self) -> None:
-        """Nothing to release: ctypes handles are process-wide."""
+        """Destroy the hidden window and stop its thread."""
+        if self.watcher is not None:
+            self.watcher.close()
 
-    def _pid_of(self, hwnd: int) -> int:
-        pid = wintypes.DWORD()
-        self._user32.GetWindowThreadProcessId(hwnd, ctypes.byref(pid))
-        return int(pid.value)
-
-    @staticmethod
-    def _exe_of(pid: int) -> str:
-        try:
-            return str(psutil.Process(pid).name())
-        except (psutil.Error, OSError):
-            # An elevated process denies access to a normal user: never crash.
-            return "unknown"
-
-    def _title_of(self, hwnd: int) -> str:
-        length = int(self._user32.GetWindowTextLengthW(hwnd))
-        buf = ctypes.create_unicode_buffer(length + 1)
-        self._user32.GetWindowTextW(hwnd, buf, length + 1)
-        return buf.value
-
-    def _children(self, hwnd: int) -> list[tuple[int, str]]:
-        found: list[tuple[int, str]] = []
-
-        def visit(child: int, _lparam: int) -> bool:
-            pid = self._pid_of(child)
-            found.append((pid, self._exe_of(pid)))
-            return True
-
-        callback: Callable[[int, int], bool] = self._enum_proc_type(visit)
-        self._user32.EnumChildWindows(hwnd, callback, 0)
-        return found
+    def changes(self, after: float, until: float) -> Changes:
+        """Foreground and title changes, locks and unlocks in (after, until] (monotonic)."""
+        return self.session.changes(after, until)
 
     def focused_window(self) -> Window | None:
-        """The foreground window; None for a null one (UAC prompt, lock screen)."""
-        hwnd = self._user32.GetForegroundWindow()
-        if not hwnd:
-            return None
-        pid = self._pid_of(hwnd)
-        exe = self._exe_of(pid)
-        if exe.lower() == UWP_HOST:
-            pid, exe = resolve_uwp_app(pid, self._children(hwnd))
-        if exe.lower() in LOCK_APPS:
-            return None
-        title = self._title_of(hwnd)
-        if not exe or exe == "unknown":
-            return Window(DESKTOP_APP if not title else "unknown", title, pid or None)
-        return Window(app_name(exe), title, pid)
+        """The foreground window; None when none may count (lock screen, UAC prompt)."""
+        return read_window(self.windows, self.windows.foreground())
 
     def idle_seconds(self) -> float:
         """Seconds since the last input, right across the 49.7-day tick wrap."""
-        info = _LastInputInfo()
-        info.cbSize = ctypes.sizeof(_LastInputInfo)
-        if not self._user32.GetLastInputInfo(ctypes.byref(info)):
+        info = LASTINPUTINFO()
+        info.cbSize = ctypes.sizeof(LASTINPUTINFO)
+        if not self._api.user32.GetLastInputInfo(ctypes.byref(info)):
             return 0.0
-        now = int(self._kernel32.GetTickCount64()) & 0xFFFFFFFF
+        now = int(self._api.kernel32.GetTickCount64()) & 0xFFFFFFFF
         return idle_ms_from_ticks(now, int(info.dwTime)) / 1000.0
 
     def session_locked(self) -> bool:
+        """Locked, switched away, asleep or logged off, as the session notifications say.
+
+        Without them (the hidden window or WTSRegisterSessionNotification
+        failed), the input desktop is asked each sample.
+        """
+        watcher = self.watcher
+        if watcher is not None and watcher.notifications and watcher.running:
+            return self.session.locked
+        # Power messages still come to the window when it runs: asleep is asleep.
+        return self._input_desktop_locked() or self.session.has("asleep")
+
+    def _input_desktop_locked(self) -> bool:
         """Locked when the input desktop is not "Default" (Winlogon, secure desktop)."""
-        desktop = self._user32.OpenInputDesktop(0, False, 0x0001)  # DESKTOP_READOBJECTS
+        u = self._api.user32
+        desktop = u.OpenInputDesktop(0, False, _DESKTOP_READOBJECTS)
         if not desktop:
             # Access denied to the input desktop happens exactly while it is Winlogon.
             return True
         try:
             name = ctypes.create_unicode_buffer(256)
             needed = wintypes.DWORD()
-            ok = self._user32.GetUserObjectInformationW(
-                desktop, 2, name, ctypes.sizeof(name), ctypes.byref(needed)
-            )  # 2 = UOI_NAME
+            ok = u.GetUserObjectInformationW(
+                desktop, _UOI_NAME, name, ctypes.sizeof(name), ctypes.byref(needed)
+            )
             return bool(ok) and name.value.lower() != "default"
         finally:
-            self._user32.CloseDesktop(desktop)
+            u.CloseDesktop(desktop)
