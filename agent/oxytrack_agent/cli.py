@@ -395,6 +395,29 @@ def cmd_pause_window(_args: argparse.Namespace, paths: Paths) -> int:
     return run_window(paths, _local_tz())
 
 
+def cmd_tray(args: argparse.Namespace, paths: Paths) -> int:
+    """The pause control in the notification area (its own process: never the agent's)."""
+    if not _has_display():
+        print(_("Pas de bureau : utilisez oxytrack-agent pause / resume."), file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    from oxytrack_agent.tray import run_tray
+
+    return run_tray(paths, _local_tz(), host_wait_s=args.wait_for_tray)
+
+
+def cmd_status_window(_args: argparse.Namespace, paths: Paths) -> int:
+    """`status` in a small window (the tray's "detailed status" item)."""
+    if not _has_display():
+        return cmd_status(_args, paths)
+    from oxytrack_agent.pausewin import run_text_window
+    from oxytrack_agent.status import render_status
+
+    return run_text_window(_("OxyTrack : état de l'agent"), render_status(paths, _local_tz()))
+
+
 def _minutes(text: str) -> float:
     try:
         value = float(text)
@@ -415,10 +438,11 @@ def cmd_portal(_args: argparse.Namespace, paths: Paths) -> int:
 
 
 def cmd_install_autostart(_args: argparse.Namespace, _paths: Paths) -> int:
-    """Start the agent at every logon of this user."""
+    """Start the agent and its pause control at every logon of this user."""
     from oxytrack_agent import autostart
 
     print(_("Démarrage automatique installé : {entry}").format(entry=autostart.install()))
+    print(_("Contrôle de pause au démarrage : {entry}").format(entry=autostart.install_tray()))
     return 0
 
 
@@ -540,9 +564,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "pause-window", help=_("petite fenêtre pour mettre en pause ou reprendre d'un clic")
     ).set_defaults(func=cmd_pause_window)
-    sub.add_parser("install-autostart", help=_("démarrer à l'ouverture de session")).set_defaults(
-        func=cmd_install_autostart
+    p = sub.add_parser(
+        "tray",
+        help=_("icône de pause dans la zone de notification (sinon la petite fenêtre)"),
     )
+    p.add_argument(
+        "--wait-for-tray",
+        type=float,
+        default=8.0,
+        metavar=_("SECONDES"),
+        help=_("attendre la zone de notification au plus N secondes (défaut : 8)"),
+    )
+    p.set_defaults(func=cmd_tray)
+    sub.add_parser(
+        "status-window", help=_("l'état de l'agent dans une petite fenêtre")
+    ).set_defaults(func=cmd_status_window)
+    sub.add_parser(
+        "install-autostart",
+        help=_("démarrer l'agent et son contrôle de pause à l'ouverture de session"),
+    ).set_defaults(func=cmd_install_autostart)
     sub.add_parser("uninstall-autostart", help=_("ne plus démarrer seul")).set_defaults(
         func=cmd_uninstall_autostart
     )

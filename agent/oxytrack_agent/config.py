@@ -118,11 +118,14 @@ def load_config(paths: Paths) -> Config:
         data = tomllib.loads(paths.config_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FatalError(
-            "Agent non inscrit : lancez « oxytrack-agent enroll --server URL --key CLÉ » "
-            "(not enrolled)."
+            _("Agent non inscrit : lancez « oxytrack-agent enroll --server URL --key CLÉ ».")
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise FatalError(f"Configuration illisible ({paths.config_file}) : {exc}") from None
+        raise FatalError(
+            _("Configuration illisible ({path}) : {error}").format(
+                path=paths.config_file, error=exc
+            )
+        ) from None
     try:
         return Config(
             server=str(data["server"]),
@@ -133,7 +136,11 @@ def load_config(paths: Paths) -> Config:
             insecure_http=data.get("insecure_http") is True,
         )
     except KeyError as exc:
-        raise FatalError(f"Configuration incomplète : {exc} manque ({paths.config_file})") from None
+        raise FatalError(
+            _("Configuration incomplète : {key} manque ({path})").format(
+                key=exc, path=paths.config_file
+            )
+        ) from None
 
 
 def transport_warning(config: Config) -> str | None:
@@ -178,10 +185,15 @@ def load_token(paths: Paths) -> str:
     except FileNotFoundError:
         token = ""
     if not token:
-        raise FatalError("Jeton absent : réinscrivez l'agent (oxytrack-agent enroll).")
+        raise FatalError(_("Jeton absent : réinscrivez l'agent (oxytrack-agent enroll)."))
     return token
+
+
+def agent_command(*args: str) -> list[str]:
+    """How to run `oxytrack-agent ARGS` with this very installation (autostart, the tray)."""
+    return [sys.executable, "-m", "oxytrack_agent", *args]
 
 
 def executable_command() -> list[str]:
     """How to start this agent again (for autostart entries)."""
-    return [sys.executable, "-m", "oxytrack_agent", "run"]
+    return agent_command("run")

@@ -190,9 +190,13 @@ def _request(
             context=tls_context(verify),
         )
     except TransportError as exc:
-        raise FatalError(f"Serveur injoignable ({url}) : {exc}") from None
+        raise FatalError(
+            _("Serveur injoignable ({url}) : {error}").format(url=url, error=exc)
+        ) from None
     except BadCaBundle as exc:
-        raise FatalError(f"Certificats de l'autorité interne illisibles : {exc}") from None
+        raise FatalError(
+            _("Certificats de l'autorité interne illisibles : {error}").format(error=exc)
+        ) from None
 
 
 def _message(response: Response) -> str:
@@ -209,7 +213,11 @@ def fetch_choices(
     check_server_url(server, insecure_http=insecure_http)
     response = _request("GET", f"{server.rstrip('/')}/api/agent/v1/choices", key, verify)
     if response.status != 200:
-        raise FatalError(f"Liste des agences refusée ({response.status}) : {_message(response)}")
+        raise FatalError(
+            _("Liste des agences refusée ({status}) : {message}").format(
+                status=response.status, message=_message(response)
+            )
+        )
     data = response.json()
     return Choices([str(a) for a in data["agencies"]], [str(s) for s in data["services"]])
 
@@ -243,7 +251,11 @@ def enroll(
         # Shown as is: the server's message tells the installer what to do.
         raise EnrollmentConflict(_message(response))
     if response.status != 201:
-        raise FatalError(f"Inscription refusée ({response.status}) : {_message(response)}")
+        raise FatalError(
+            _("Inscription refusée ({status}) : {message}").format(
+                status=response.status, message=_message(response)
+            )
+        )
     reply = response.json()
     config = Config(
         server=server.rstrip("/"),
@@ -274,21 +286,21 @@ def run_dialog(
 
     # An ASCII class name so installers' scripts (and tests) can find the window.
     root = tk.Tk(className="OxytrackEnroll")
-    root.title("OxyTrack — inscription")
+    root.title(_("OxyTrack — inscription"))
     root.resizable(False, False)
     frame = ttk.Frame(root, padding=16)
     frame.grid()
-    ttk.Label(frame, text="Choisissez votre agence et votre service.").grid(
+    ttk.Label(frame, text=_("Choisissez votre agence et votre service.")).grid(
         row=0, column=0, columnspan=2, sticky="w", pady=(0, 8)
     )
     agency = tk.StringVar(root)
     service = tk.StringVar(root)
-    ttk.Label(frame, text="Agence :").grid(row=1, column=0, sticky="w")
+    ttk.Label(frame, text=_("Agence :")).grid(row=1, column=0, sticky="w")
     agency_box = ttk.Combobox(
         frame, textvariable=agency, values=choices.agencies, state="readonly", width=32
     )
     agency_box.grid(row=1, column=1, pady=2)
-    ttk.Label(frame, text="Service :").grid(row=2, column=0, sticky="w")
+    ttk.Label(frame, text=_("Service :")).grid(row=2, column=0, sticky="w")
     service_box = ttk.Combobox(
         frame, textvariable=service, values=choices.services, state="readonly", width=32
     )
@@ -306,7 +318,7 @@ def run_dialog(
 
     def validate(*_args: object) -> None:
         if not agency.get() or not service.get():
-            show("Choisissez une agence et un service avant de valider.")
+            show(_("Choisissez une agence et un service avant de valider."))
             return
         error = submit(agency.get(), service.get())
         if error is not None:
@@ -315,7 +327,7 @@ def run_dialog(
         result.append((agency.get(), service.get()))
         root.destroy()
 
-    button = ttk.Button(frame, text="Valider", command=validate)
+    button = ttk.Button(frame, text=_("Valider"), command=validate)
     button.grid(row=4, column=1, sticky="e")
     root.bind("<Return>", validate)
     agency_box.focus_set()

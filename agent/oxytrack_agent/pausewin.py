@@ -4,8 +4,9 @@ For desktop sessions: the employee pauses or resumes with a click, without a
 terminal. It writes the same control file as `pause` and `resume` (pause.py)
 and its process id next to it, so the sampler never counts the time it has
 the focus. It asks the window manager not to give it the focus when it
-appears. A tray icon would need pystray and an image library in the agent,
-for the same two buttons: not worth the memory.
+appears. The tray icon (tray.py, a process of its own) opens it on a click
+where its backend has no menu, and shows it instead of an icon where the
+desktop has no tray.
 """
 
 from __future__ import annotations
@@ -93,4 +94,27 @@ def run_window(paths: Paths, tz: tzinfo) -> int:
     finally:
         with contextlib.suppress(OSError):
             pid_file.unlink()
+    return 0
+
+
+def run_text_window(title: str, text: str) -> int:
+    """Show `text` (e.g. the status report) read-only in a small window until closed."""
+    import tkinter as tk
+
+    root = tk.Tk(className="OxytrackStatus")
+    root.title(title)
+    lines = text.splitlines() or [""]
+    box = tk.Text(
+        root,
+        width=min(100, max(len(line) for line in lines) + 2),
+        height=min(40, len(lines) + 1),
+        wrap="word",
+        padx=8,
+        pady=6,
+    )
+    box.insert("1.0", text)
+    box.configure(state="disabled")
+    box.pack(fill="both", expand=True)
+    tk.Button(root, text=_("Fermer"), command=root.destroy).pack(pady=4)
+    root.mainloop()
     return 0

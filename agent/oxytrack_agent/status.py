@@ -194,6 +194,19 @@ def describe_problems(
     return out
 
 
+def describe_autostart() -> str:
+    """Whether the agent and its pause control start at logon (per-user entries)."""
+    from oxytrack_agent import autostart
+
+    def yes_no(flag: bool) -> str:
+        return _("oui") if flag else _("non")
+
+    return _(
+        "Démarrage à l'ouverture de session : agent {agent}, contrôle de pause {tray} "
+        "(oxytrack-agent install-autostart)."
+    ).format(agent=yes_no(autostart.installed()), tray=yes_no(autostart.tray_installed()))
+
+
 def render_status(
     paths: Paths,
     tz: tzinfo,
@@ -220,6 +233,7 @@ def render_status(
             )
         )
     out += describe_now(load_policy(paths.policy_file), paths.data_dir, tz, now)
+    out.append(describe_autostart())
     try:
         config: Config | None = load_config(paths)
     except FatalError as exc:

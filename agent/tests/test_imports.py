@@ -35,6 +35,10 @@ NOT_AT_START = [
     "tkinter",
     "getpass",  # and its termios: only enrollment asks for the login
     "termios",
+    # The tray icon is a process of its own (`oxytrack-agent tray`).
+    "oxytrack_agent.tray",
+    "pystray",
+    "PIL",
 ]
 
 
@@ -139,3 +143,4 @@ def test_run_on_x11_counts_input_and_uploads_without_pynput_or_psutil(
     # The batch's local addresses come from the standard library on Linux.
     assert fake_server.batches[0]["local_ips"] is not None
     assert sorted(m for m in loaded if m.split(".")[0] == "psutil") == []
+    assert sorted(m for m in loaded if m.split(".")[0] in ("pystray", "PIL")) == []

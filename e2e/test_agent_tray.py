@@ -1,0 +1,176 @@
+"""The pause control at logon, as an employee meets it on X11: a tray icon, else a small window.
+
+A real tray host (trayer, an XEmbed system tray) embeds the icon; the control
+is started by the Exec line of the XDG autostart entry `install-autostart`
+wrote; a click on the icon opens the small pause window, whose button pauses
+the real agent, and the real server stores that time as "not tracked". The
+icon's tooltip follows the state (agent stopped, tracking, paused). Without a
+tray host, the small window shows up instead.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from oxytrack_agent.tray import tray_host_present
+
+from .conftest import Agent, LiveServer, XSession, stop_process
+from .test_agent_schedule_pause import WORK, enroll, stored, type_for
+
+pytestmark = [pytest.mark.x11, pytest.mark.slow]
+
+
+@pytest.fixture
+def tray_host(x_session: XSession) -> Iterator[subprocess.Popen[bytes]]:
+    """trayer, a panel with a system tray, once it owns the tray selection."""
+    proc = subprocess.Popen(
+        ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120"],
+        env=x_session.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not tray_host_present(x_session.display):
+            assert proc.poll() is None and time.monotonic() < deadline, "trayer did not start"
+            time.sleep(0.1)
+        yield proc
+    finally:
+        stop_process(proc)
+
+
+def icon_window(x_session: XSession, timeout: float = 20) -> tuple[int, list[tuple[str, ...]]]:
+    """The tray icon's X window and the WM_CLASS of each of its ancestors (waits for it)."""
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(x_session.display)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = subprocess.run(
+                ["xdotool", "search", "--class", "^oxytrack$"],
+                env=x_session.env,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            ).stdout.split()
+            for wid in found:
+                window = d.create_resource_object("window", int(wid))
+                ancestors = []
+                node = window.query_tree().parent
+                while node and node.id != d.screen().root.id:
+                    ancestors.append(tuple(node.get_wm_class() or ()))
+                    node = node.query_tree().parent
+                if any("trayer" in cls for cls in ancestors):
+                    return int(wid), ancestors
+            time.sleep(0.2)
+    finally:
+        d.close()
+    raise AssertionError("no tray icon embedded in trayer")
+
+
+def tooltip(x_session: XSession, window: int) -> str:
+    """The icon's title (pystray writes it as the window's WM_NAME)."""
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(x_session.display)
+    try:
+        return str(d.create_resource_object("window", window).get_wm_name() or "")
+    finally:
+        d.close()
+
+
+def wait_for_tooltip(x_session: XSession, window: int, start: str, timeout: float = 5) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        text = tooltip(x_session, window)
+        if text.startswith(start) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.1)
+
+
+def autostart_command(agent: Agent) -> list[str]:
+    """The pause control's command, from the entry `install-autostart` wrote."""
+    result = agent.cli("install-autostart")
+    assert result.returncode == 0, result.stderr
+    entry = agent.home / "config" / "autostart" / "oxytrack-agent-tray.desktop"
+    (exec_line,) = [
+        line for line in entry.read_text(encoding="utf-8").splitlines() if line.startswith("Exec=")
+    ]
+    status = agent.cli("status").stdout
+    assert "agent oui, contrôle de pause oui" in status, status
+    return shlex.split(exec_line.removeprefix("Exec="))
+
+
+def test_the_tray_icon_embeds_and_a_click_on_it_pauses_the_real_agent(
+    x_session: XSession,
+    tray_host: subprocess.Popen[bytes],
+    oxytrack_server: LiveServer,
+    agent_factory: Any,
+) -> None:
+    work = x_session.open_window(*WORK)
+    agent: Agent = agent_factory()
+    enroll(agent, oxytrack_server)
+    tray = subprocess.Popen(autostart_command(agent), env=agent.env)
+    try:
+        icon, ancestors = icon_window(x_session)
+        assert ("panel", "trayer") in ancestors, ancestors
+        assert wait_for_tooltip(x_session, icon, "Agent arrêté").startswith("Agent arrêté")
+        x_session.activate(work)
+        started = time.time()
+        agent.start("--upload-interval", "2", "--idle-threshold", "60")
+        assert wait_for_tooltip(x_session, icon, "Suivi actif") == "Suivi actif"
+        type_for(x_session, 2)
+        # xorg's tray has no menu: a click opens the small pause window.
+        x_session.xdotool("mousemove", "--window", str(icon), "5", "5", "click", "1")
+        window = x_session.find_window("OxytrackPause")
+        height = int(
+            x_session.xdotool("getwindowgeometry", "--shell", window).split("HEIGHT=")[1].split()[0]
+        )
+        x_session.xdotool("mousemove", "--window", window, "40", str(height - 18), "click", "1")
+        pause_file = agent.home / "data" / "oxytrack-agent" / "pause.json"
+        deadline = time.monotonic() + 5
+        while not pause_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert json.loads(pause_file.read_text())["until"] is not None
+        paused = wait_for_tooltip(x_session, icon, "En pause jusqu'à")
+        assert paused.startswith("En pause jusqu'à") and paused.endswith("rien n'est enregistré")
+        x_session.activate(work)
+        type_for(x_session, 3)
+        assert "Suivi repris." in agent.cli("resume").stdout
+        assert wait_for_tooltip(x_session, icon, "Suivi actif") == "Suivi actif"
+        type_for(x_session, 2)
+    finally:
+        stop_process(tray)
+    code, _ = agent.stop()
+    assert code == 0, agent.log_text()
+    spans = stored(oxytrack_server, agent.device_id, started)
+    pauses = [s for s in spans if not s["tracked"]]
+    assert pauses, spans
+    assert sum(s["duration_s"] for s in pauses) >= 2.5, pauses
+    for pause in pauses:
+        assert (pause["app"], pause["title"], pause["keys"]) == ("", "", 0)
+    assert any(s["title"] == WORK[1] and s["tracked"] for s in spans)
+    assert all(s["title"] in (WORK[1], "") for s in spans), spans
+
+
+def test_without_a_tray_host_the_small_pause_window_appears(
+    x_session: XSession, agent_factory: Any
+) -> None:
+    assert not tray_host_present(x_session.display)
+    agent: Agent = agent_factory()
+    tray = subprocess.Popen(autostart_command(agent) + ["--wait-for-tray", "1"], env=agent.env)
+    try:
+        window = x_session.find_window("OxytrackPause")
+        assert "pause" in x_session.xdotool("getwindowname", window).lower()
+        assert tray.poll() is None
+    finally:
+        stop_process(tray)
