@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,8 +145,42 @@ DEFAULT_RULES: tuple[dict[str, str], ...] = (
 )
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogues (the agent's and the server's); translated at use."""
+    return message
+
+
+class Word(str):
+    """A translatable word used inside a RuleError message ("titre", "sans nom")."""
+
+    __slots__ = ()
+
+
 class RuleError(ValueError):
-    """A rule that cannot be used; the message says which and why (French)."""
+    """A rule that cannot be used; the message says which and why.
+
+    `str()` is French (the agent's logs). The message is kept as a template
+    (a French msgid with `{names}`) and its values, so that the server's
+    policy form renders it in the admin's language: `render(gettext)`
+    translates the template, the `Word` values and nested RuleErrors.
+    """
+
+    def __init__(self, template: str, /, **values: object) -> None:
+        self.template = template
+        self.values = values
+        super().__init__(self.render(lambda message: message))
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        """The message translated by `gettext`."""
+        values = {
+            key: value.render(gettext)
+            if isinstance(value, RuleError)
+            else gettext(value)
+            if isinstance(value, Word)
+            else value
+            for key, value in self.values.items()
+        }
+        return gettext(self.template).format(**values)
 
 
 @dataclass(frozen=True)
@@ -206,7 +240,7 @@ def _repeats(parsed: Any) -> Iterable[tuple[int, Any]]:
         elif name in ("ASSERT", "ASSERT_NOT", "ATOMIC_GROUP"):
             yield from _repeats(arg[-1] if isinstance(arg, tuple) else arg)
         elif name in ("GROUPREF", "GROUPREF_EXISTS"):
-            raise RuleError("référence arrière interdite")
+            raise RuleError(N_("référence arrière interdite"))
 
 
 def _check_structure(pattern: str) -> None:
@@ -220,19 +254,21 @@ def _check_structure(pattern: str) -> None:
             count += 1
         inner = list(_repeats(body))
         if high > 1 and any(h > 1 and (h == unbounded or high == unbounded) for h, _ in inner):
-            raise RuleError("répétition imbriquée dans une répétition (risque de blocage)")
+            raise RuleError(N_("répétition imbriquée dans une répétition (risque de blocage)"))
     if count > MAX_UNBOUNDED_REPEATS:
-        raise RuleError(f"plus de {MAX_UNBOUNDED_REPEATS} répétitions sans borne (*, +, {{n,}})")
+        raise RuleError(
+            N_("plus de {n} répétitions sans borne (*, +, {{n,}})"), n=MAX_UNBOUNDED_REPEATS
+        )
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
     """A rule's regex, compiled with case ignored, or RuleError saying why not."""
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise RuleError(f"expression trop longue ({MAX_PATTERN_CHARS} caractères au plus)")
+        raise RuleError(N_("expression trop longue ({n} caractères au plus)"), n=MAX_PATTERN_CHARS)
     try:
         compiled = re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
-        raise RuleError(f"expression régulière invalide : {exc}") from None
+        raise RuleError(N_("expression régulière invalide : {error}"), error=exc) from None
     _check_structure(pattern)
     return compiled
 
@@ -240,11 +276,15 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
 def parse_rule(data: Mapping[str, Any]) -> Rule:
     """One rule from its wire form, checked; RuleError names the rule and the problem."""
     name = str(data.get("name") or "").strip()
-    label = name or "sans nom"
+    label = name or Word(N_("sans nom"))
     if not name:
-        raise RuleError("une règle n'a pas de nom")
+        raise RuleError(N_("une règle n'a pas de nom"))
     if len(name) > MAX_NAME_CHARS:
-        raise RuleError(f"« {label[:40]}… » : nom trop long ({MAX_NAME_CHARS} caractères au plus)")
+        raise RuleError(
+            N_("« {label}… » : nom trop long ({n} caractères au plus)"),
+            label=label[:40],
+            n=MAX_NAME_CHARS,
+        )
     parts: dict[str, re.Pattern[str] | None] = {}
     for key in ("apps", "title"):
         value = data.get(key)
@@ -254,19 +294,26 @@ def parse_rule(data: Mapping[str, Any]) -> Rule:
         try:
             parts[key] = compile_pattern(str(value))
         except RuleError as exc:
-            where = "applications" if key == "apps" else "titre"
-            raise RuleError(f"« {label} » ({where}) : {exc}") from None
+            where = Word(N_("applications") if key == "apps" else N_("titre"))
+            raise RuleError(
+                N_("« {label} » ({where}) : {error}"), label=label, where=where, error=exc
+            ) from None
     if parts["apps"] is None and parts["title"] is None:
-        raise RuleError(f"« {label} » : indiquez au moins une expression (applications ou titre)")
+        raise RuleError(
+            N_("« {label} » : indiquez au moins une expression (applications ou titre)"),
+            label=label,
+        )
     replace_with = str(data.get("replace_with") or ("category" if data.get("category") else "app"))
     if replace_with not in ("app", "category"):
-        raise RuleError(f"« {label} » : replace_with vaut « app » ou « category »")
+        raise RuleError(N_("« {label} » : replace_with vaut « app » ou « category »"), label=label)
     category = str(data.get("category") or "").strip()
     if replace_with == "category" and not category:
-        raise RuleError(f"« {label} » : la catégorie est vide")
+        raise RuleError(N_("« {label} » : la catégorie est vide"), label=label)
     if len(category) > MAX_NAME_CHARS:
         raise RuleError(
-            f"« {label} » : catégorie trop longue ({MAX_NAME_CHARS} caractères au plus)"
+            N_("« {label} » : catégorie trop longue ({n} caractères au plus)"),
+            label=label,
+            n=MAX_NAME_CHARS,
         )
     return Rule(name, parts["apps"], parts["title"], replace_with, category)
 
@@ -275,7 +322,7 @@ def parse_rules(data: Iterable[Mapping[str, Any]]) -> tuple[Rule, ...]:
     """Every rule checked (RuleError at the first bad one), at most MAX_RULES."""
     items = list(data)
     if len(items) > MAX_RULES:
-        raise RuleError(f"au plus {MAX_RULES} règles")
+        raise RuleError(N_("au plus {n} règles"), n=MAX_RULES)
     return tuple(parse_rule(item) for item in items)
 
 
@@ -319,7 +366,9 @@ class Redactor:
                 legacy.append(re.compile(str(pattern)))
             except re.error:
                 if strict:
-                    raise RuleError(f"expression régulière invalide : {pattern}") from None
+                    raise RuleError(
+                        N_("expression régulière invalide : {error}"), error=pattern
+                    ) from None
         raw_rules = data.get("redact_rules")
         items = list(DEFAULT_RULES if raw_rules is None else raw_rules)[:MAX_RULES]
         rules: list[Rule] = []
@@ -430,11 +479,16 @@ def rules_from_text(text: str) -> list[dict[str, str]]:
         field = _KEYS.get(key.strip().casefold())
         if not sep or field is None:
             raise RuleError(
-                f"ligne {number} : attendu « [nom] », « apps = … », « titre = … » "
-                "ou « catégorie = … »"
+                N_(
+                    "ligne {number} : attendu « [nom] », « apps = … », « titre = … » "
+                    "ou « catégorie = … »"
+                ),
+                number=number,
             )
         if current is None:
-            raise RuleError(f"ligne {number} : commencez la règle par son nom entre crochets")
+            raise RuleError(
+                N_("ligne {number} : commencez la règle par son nom entre crochets"), number=number
+            )
         current[field] = value.strip()
     for rule in rules:
         rule["replace_with"] = "category" if rule.get("category") else "app"

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from oxytrack.policy.models import PolicyOverride, TitleMode
@@ -196,8 +197,9 @@ class PolicyForm(forms.Form):
         try:
             rules = rules_from_text(text)
         except RuleError as error:
+            # The agent's module words it in French; the admin reads their own language.
             raise forms.ValidationError(
-                _("Règles de masquage : %(error)s") % {"error": error}
+                _("Règles de masquage : %(error)s") % {"error": error.render(gettext)}
             ) from None
         slow = too_slow(rules)
         if slow is not None:

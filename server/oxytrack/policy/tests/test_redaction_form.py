@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+import re
+import subprocess
+from pathlib import Path
+
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from oxytrack.accounts.models import User
 from oxytrack.conftest import EnrolledDevice, Org
@@ -92,6 +98,63 @@ def test_an_invalid_rule_is_a_readable_error_and_changes_nothing(
         assert response.status_code == 200, text
         assert message in response.content.decode(), text
     assert not PolicyOverride.objects.exists()
+
+
+def test_an_invalid_rule_is_worded_in_english_in_the_english_ui(
+    client: Client, superadmin: User
+) -> None:
+    client.force_login(superadmin)
+    for text, message in [
+        ("[Cassée]\ntitre = (patient\n", "“Cassée” (title): invalid regular expression"),
+        ("[Lente]\ntitre = (a+)+$\n", "“Lente” (title): repeat nested in a repeat (risk of"),
+        ("[Sans]\ncatégorie = X\n", "“Sans”: give at least one expression (apps or title)"),
+        ("titre = x\n", "line 1: start the rule with its name in square brackets"),
+        ("[]\ntitre = x\n", "a rule has no name"),
+    ]:
+        response = client.post(
+            reverse(EDIT), {"redact_rules": text}, headers={"Accept-Language": "en"}
+        )
+        page = response.content.decode()
+        assert response.status_code == 200, text
+        assert "Redaction rules: " + message in page, text
+        assert "expression régulière" not in page and "répétition" not in page
+    assert not PolicyOverride.objects.exists()
+
+
+def test_every_rule_error_has_an_english_translation_on_the_server(tmp_path: Path) -> None:
+    """The catalogue holds the agent module's messages (makemessages does not see them)."""
+    import oxytrack_agent.redaction as redaction
+
+    pot = tmp_path / "redaction.pot"
+    subprocess.run(
+        ["xgettext", "-L", "Python", "--from-code=UTF-8", "--keyword=N_", "--no-location",
+         "-o", str(pot), redaction.__file__],
+        check=True, timeout=60,
+    )  # fmt: skip
+    ids = [m for m in polib_msgids(pot) if m]
+    assert len(ids) >= 15
+    with translation.override("en"):
+        untranslated = [m for m in ids if translation.gettext(m) == m]
+    assert untranslated == []
+
+
+def polib_msgids(po: Path) -> list[str]:
+    text = po.read_text(encoding="utf-8")
+    blocks = re.findall(r'^msgid ((?:".*"\n)+)', text, flags=re.M)
+    return ["".join(ast.literal_eval(line) for line in b.splitlines()) for b in blocks]
+
+
+def test_the_dpo_reads_the_sample_titles_without_the_test_box(
+    client: Client, dpo: User, org: Org
+) -> None:
+    client.force_login(dpo)
+    page = client.get(reverse(EDIT)).content.decode()
+    # The box's calls would answer 403: no form to paste into, nothing posted as they type.
+    assert "hx-post" not in page
+    assert 'id="redaction-bench"' not in page and "Collez un titre" not in page
+    # What the saved rules do to the sample titles stays readable.
+    assert "Liste des patients agence84 2019 - Excel" in page
+    assert "<bdi>EXCEL</bdi>" in page
 
 
 def test_the_preview_applies_the_forms_rules_to_a_pasted_title(
