@@ -140,6 +140,36 @@ def cmd_enroll(args: argparse.Namespace, paths: Paths) -> int:
     return 0
 
 
+# --- logon (the MSI's Run entry), and the MSI's uninstall steps ---------------------
+
+
+def cmd_logon(args: argparse.Namespace, paths: Paths) -> int:
+    """Enroll this user from the machine settings if needed (firstlogon.py), then run."""
+    from oxytrack_agent.firstlogon import enroll_at_logon
+
+    _setup_logging(paths, args.log_level)
+    if not enroll_at_logon(paths, has_display=_has_display()):
+        return 1
+    return cmd_run(args, paths)
+
+
+def cmd_stop_all(_args: argparse.Namespace, _paths: Paths) -> int:
+    """Stop the agents of every session (the MSI's uninstall, as SYSTEM)."""
+    from oxytrack_agent.installer import stop_agents
+
+    stop_agents()
+    return 0
+
+
+def cmd_purge_all_users(_args: argparse.Namespace, _paths: Paths) -> int:
+    """Remove every profile's local agent data (the MSI's uninstall with REMOVE_LOCAL_DATA=1)."""
+    from oxytrack_agent.installer import purge_users_data, stop_agents, windows_profiles
+
+    stop_agents()  # an agent started meanwhile would keep its queue open
+    purge_users_data(windows_profiles())
+    return 0
+
+
 # --- run ---------------------------------------------------------------------------
 
 
@@ -521,28 +551,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_enroll)
 
-    p = sub.add_parser("run", help=_("mesurer et envoyer (commande de fond)"))
-    p.add_argument(
-        "--upload-interval",
-        type=float,
-        metavar=_("SECONDES"),
-        help=_("envoyer toutes les N secondes (défaut : règles du serveur)"),
-    )
-    p.add_argument(
-        "--idle-threshold",
-        type=float,
-        metavar=_("SECONDES"),
-        help=_("inactif après N secondes sans saisie (défaut : règles du serveur)"),
-    )
-    p.add_argument("--log-level", default="INFO", help=_("niveau du journal (défaut : INFO)"))
-    p.add_argument(
-        "--memory-limit",
-        type=float,
-        metavar=_("SECONDES"),
-        help=_("temps mesuré gardé en mémoire quand le disque refuse l'écriture (défaut : 4 h)"),
-    )
-    p.set_defaults(func=cmd_run)
+    # `logon` is what the MSI's Run entry starts in every session: enrollment if
+    # needed, then `run` with the same options.
+    for name, func, text in (
+        ("run", cmd_run, _("mesurer et envoyer (commande de fond)")),
+        ("logon", cmd_logon, _("inscrire cet utilisateur si besoin, puis mesurer")),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument(
+            "--upload-interval",
+            type=float,
+            metavar=_("SECONDES"),
+            help=_("envoyer toutes les N secondes (défaut : règles du serveur)"),
+        )
+        p.add_argument(
+            "--idle-threshold",
+            type=float,
+            metavar=_("SECONDES"),
+            help=_("inactif après N secondes sans saisie (défaut : règles du serveur)"),
+        )
+        p.add_argument("--log-level", default="INFO", help=_("niveau du journal (défaut : INFO)"))
+        p.add_argument(
+            "--memory-limit",
+            type=float,
+            metavar=_("SECONDES"),
+            help=_(
+                "temps mesuré gardé en mémoire quand le disque refuse l'écriture (défaut : 4 h)"
+            ),
+        )
+        p.set_defaults(func=func)
 
+    # The MSI's uninstall steps (as SYSTEM); not for people.
+    sub.add_parser("stop-all").set_defaults(func=cmd_stop_all)
+    sub.add_parser("purge-all-users").set_defaults(func=cmd_purge_all_users)
     sub.add_parser(
         "status", help=_("si l'agent tourne, ce qui est collecté et ce qui attend")
     ).set_defaults(func=cmd_status)

@@ -165,8 +165,8 @@ def save_config(paths: Paths, config: Config) -> None:
 def save_token(paths: Paths, token: str) -> None:
     """Write the token so that only this user can read it (0600 on POSIX).
 
-    On Windows the file sits in the user's own %APPDATA%, whose ACL already
-    excludes other non-admin users.
+    On Windows the file gets one ACL entry, the user's (acl.py): the profile's
+    own ACL would also let SYSTEM and the Administrators in.
     """
     paths.config_dir.mkdir(parents=True, exist_ok=True)
     tmp = paths.token_file.with_suffix(".tmp")
@@ -175,6 +175,10 @@ def save_token(paths: Paths, token: str) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(token)
+    if sys.platform == "win32":
+        from oxytrack_agent.acl import restrict_to_current_user
+
+        restrict_to_current_user(tmp)  # before the rename: never readable by others
     tmp.replace(paths.token_file)
 
 
