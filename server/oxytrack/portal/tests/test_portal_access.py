@@ -3,6 +3,7 @@ of the URLconf outside /portal/ and /login/), no other employee, no API call."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -116,3 +117,20 @@ def test_a_bad_range_is_a_form_error_not_a_500(enrolled_device: EnrolledDevice, 
     assert 'role="alert"' in page.content.decode()
     for path in ("/portal/activity/", "/portal/titles/", "/portal/export.csv"):
         assert browser.get(path, {"start": bad, "end": "2026-01-02"}).status_code == 400
+
+
+def test_the_topbar_link_stays_in_the_portal(enrolled_device: EnrolledDevice) -> None:
+    browser = open_portal(enrolled_device.token)
+    page = browser.get(reverse("portal:home")).content.decode()
+    (href,) = re.findall(r'<a class="brand" href="([^"]+)"', page)
+    assert href == reverse("portal:home")
+    followed = browser.get(href)
+    # Not the managers' login: the same portal page, in the same session.
+    assert followed.status_code == 200
+    assert "Mon activité, telle que mes responsables la voient" in followed.content.decode()
+    # Once the session is over, the link leads to the portal's own explanation page.
+    browser.post(reverse("portal:leave"))
+    closed = browser.get(href)
+    assert closed.status_code == 403
+    assert "oxytrack-agent portal" in closed.content.decode()
+    assert re.findall(r'<a class="brand" href="([^"]+)"', closed.content.decode()) == [href]
