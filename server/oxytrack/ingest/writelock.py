@@ -15,9 +15,9 @@ the lock is released (checkpoint_wal).
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -33,6 +33,37 @@ from oxytrack.ingest.errors import StorageBusy
 WAIT_S = 10.0
 
 logger = logging.getLogger(__name__)
+
+if sys.platform == "win32":
+    # The server also runs on Windows (the agent's installer test starts one there);
+    # msvcrt locks a byte range where flock locks the file, to the same effect here.
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
 
 # One batch per process at a time (see batch_slot); re-entrant, as the
 # write lock takes it again for callers that hold no slot.
@@ -74,18 +105,14 @@ def batch_write_lock(wait_s: float = WAIT_S) -> Iterator[None]:
         raise StorageBusy()
     try:
         fd = _lock_fd(database)
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StorageBusy() from None
-                time.sleep(0.001)
+        while not _try_lock(fd):
+            if time.monotonic() > deadline:
+                raise StorageBusy()
+            time.sleep(0.001)
         try:
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            _unlock(fd)
     finally:
         _slot.release()
 
