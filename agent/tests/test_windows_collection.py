@@ -1,0 +1,93 @@
+"""The real-backend tests in tests/windows/: never collected here, collected on Windows.
+
+They cannot run on Linux (they drive the Win32 desktop); what can be checked
+here is that Linux does not collect them (not a skip: they are not there at
+all), and that on Windows pytest would import and collect every one of them.
+The second check collects them in a pytest whose `sys.platform` says win32
+while conftests load and tests are collected (asyncio and psutil are imported before, for real).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+WINDOWS_TESTS = Path(__file__).parent / "windows"
+ROOT = Path(__file__).parents[2]
+
+AS_WINDOWS_PLUGIN = """
+import sys
+import pytest
+
+# What the test modules import, loaded for this OS before the platform is faked.
+import asyncio, ctypes, ctypes.wintypes, multiprocessing.reduction, sqlite3, zoneinfo  # noqa: F401
+import psutil  # noqa: F401
+import oxytrack_agent.enroll, oxytrack_agent.sampler, oxytrack_agent.queue  # noqa: F401
+import oxytrack_agent.platforms.windows, oxytrack_agent.platforms.win32api  # noqa: F401
+
+_real = sys.platform
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    # The conftest of the directory given is loaded here, before collection.
+    sys.platform = "win32"
+
+
+def pytest_collection_finish(session):
+    sys.platform = _real
+"""
+
+
+def collect(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "as_windows.py").write_text(AS_WINDOWS_PLUGIN, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env.pop("CI", None)
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"),
+            # The agent's tests need no Django (the Windows job may not install it).
+            *("-p", "no:django"),
+            *options,
+            str(WINDOWS_TESTS),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def defined_tests() -> set[str]:
+    """The test functions the files in tests/windows/ define."""
+    names = set()
+    for path in WINDOWS_TESTS.glob("test_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names |= {
+            f"{path.name}::{node.name}"
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+        }
+    return names
+
+
+def test_linux_does_not_collect_the_windows_tests(tmp_path: Path) -> None:
+    assert len(defined_tests()) >= 7
+    done = collect(tmp_path)
+    # pytest's 5: no test collected (nothing skipped, nothing run).
+    assert done.returncode == 5, done.stdout + done.stderr
+    assert "test_backend" not in done.stdout
+
+
+def test_windows_would_import_and_collect_every_one_of_them(tmp_path: Path) -> None:
+    done = collect(tmp_path, "-p", "as_windows")
+    assert done.returncode == 0, done.stdout + done.stderr
+    collected = {
+        line.strip().rsplit("/", 1)[-1] for line in done.stdout.splitlines() if "::" in line
+    }
+    assert collected == defined_tests()
