@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import plistlib
 import shlex
+import sys
+import time
+from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +16,9 @@ import pytest
 from oxytrack_agent import autostart, i18n
 from oxytrack_agent.cli import main
 from oxytrack_agent.config import Paths
-from oxytrack_agent.pause import PauseState
-from oxytrack_agent.policy import Policy
+from oxytrack_agent.lock import SingleInstance
+from oxytrack_agent.pause import PauseState, pause_path, read_pause
+from oxytrack_agent.policy import Policy, save_policy
 from oxytrack_agent.traymenu import (
     Mode,
     TrayState,
@@ -174,3 +179,66 @@ def test_the_tray_icon_is_drawn_per_state() -> None:
     assert centre[Mode.TRACKING] == (255, 255, 255, 255)
     assert centre[Mode.PAUSED][:3] == (230, 150, 20)
     assert images[Mode.PAUSED].getpixel((23, 32)) == (255, 255, 255, 255)
+
+
+# --- the menu as Windows and macOS show it (pystray's platform-free backend) ---------
+
+
+@pytest.fixture
+def tray(xdg: Paths, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A Tray on pystray's dummy backend: the real menu objects, no native icon."""
+    for name in [m for m in sys.modules if m == "pystray" or m.startswith("pystray.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")
+    from oxytrack_agent.tray import Tray
+
+    save_policy(xdg.policy_file, policy())
+    made = Tray(xdg, TZ)
+    # The dummy backend has no native menu to refresh.
+    monkeypatch.setattr(made.icon, "_update_menu", lambda: None)
+    yield made
+    made.stop_event.set()
+
+
+def menu_rows(tray: Any) -> list[tuple[str, bool, bool]]:
+    return [
+        (item.text, item.enabled, item.default)
+        for item in tray.icon.menu.items
+        if item is not tray.icon.menu.SEPARATOR
+    ]
+
+
+def test_the_full_menu_pauses_resumes_and_follows_the_state(tray: Any, xdg: Paths) -> None:
+    # No agent holds the lock in this test: "stopped", pausing still possible.
+    assert menu_rows(tray) == [
+        ("Agent arrêté : rien n'est mesuré", False, False),
+        ("Pause restante aujourd'hui : 60 min sur 60", False, False),
+        ("Pause 15 min", True, False),
+        ("Pause 30 min", True, False),
+        ("Pause 60 min", True, False),
+        ("Reprendre le suivi", False, False),
+        ("Mon activité (ce que voient mes responsables)", True, False),
+        ("État détaillé de l'agent", True, False),
+        ("Petite fenêtre de pause", True, True),
+    ]
+    lock = SingleInstance(xdg.lock_file)  # the agent runs
+    try:
+        tray.refresh()
+        assert menu_rows(tray)[0] == ("Suivi actif", False, False)
+        pause_30 = next(i for i in tray.icon.menu.items if i.text == "Pause 30 min")
+        before = time.time()
+        pause_30(tray.icon)
+        state = read_pause(pause_path(xdg.data_dir))
+        assert state.since is not None and state.until is not None
+        assert state.since >= before and state.until - state.since == pytest.approx(1800)
+        rows = menu_rows(tray)
+        assert rows[0][0].startswith("En pause jusqu'à ")
+        assert tray.icon.title == rows[0][0]
+        resume = next(i for i in tray.icon.menu.items if i.text == "Reprendre le suivi")
+        assert resume.enabled
+        resume(tray.icon)
+        assert read_pause(pause_path(xdg.data_dir)).until is None
+        assert menu_rows(tray)[0] == ("Suivi actif", False, False)
+        assert menu_rows(tray)[1][0].startswith("Pause restante aujourd'hui : ")
+    finally:
+        lock.release()
