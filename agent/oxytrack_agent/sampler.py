@@ -75,10 +75,12 @@ MAX_PENDING_EVENTS = 100_000
 
 
 class PynputCounter:
-    """Counts with pynput's listeners (Windows hooks, macOS event taps).
+    """Counts with pynput's listeners (macOS event taps).
 
     X11 counts with its platform's own RECORD counter instead
-    (platforms/x11_input.py): pynput costs the agent ~5 MiB there.
+    (platforms/x11_input.py): pynput costs the agent ~5 MiB there. Windows
+    counts with its own low-level hooks (platforms/windows_input.py):
+    pynput's Windows listener breaks dead keys in the employee's apps.
 
     pynput picks its backend when imported, so it is imported here, after
     DISPLAY is known, not at module import.
@@ -172,7 +174,8 @@ class Sampler:
         self.tz = tz
         self.clock: Clock = clock or SystemClock()
         # The platform's own counter when it has one (X11: RECORD, lighter than
-        # pynput's listeners), else pynput (Windows hooks, macOS event taps).
+        # pynput's listeners; Windows: low-level hooks that never translate a
+        # key), else pynput (macOS event taps).
         self.counter_factory: Callable[[], InputCounter] = (
             counter_factory or getattr(platform, "input_counter", None) or PynputCounter
         )

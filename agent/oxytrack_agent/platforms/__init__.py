@@ -60,7 +60,14 @@ class UnsupportedPlatform(Exception):
 
 
 class Platform(Protocol):
-    """What the sampler needs from the operating system, read once per sample."""
+    """What the sampler needs from the operating system, read once per sample.
+
+    A backend may also offer `changes(after, until)` (the moments of focus
+    changes and locks it saw: X11, Windows), `input_counter()` (its own key
+    and click counter: X11, Windows) and `on_session_end(handler)` (logoff
+    and shutdown come as messages to it, not as signals: Windows; see
+    sampler.SessionEnd).
+    """
 
     name: str
 
