@@ -342,11 +342,16 @@ class Sampler:
         with self._stores:
             self._stores_asked += 1
             wanted = self._stores_asked
-            return self._stores.wait_for(lambda: self._stores_done >= wanted, timeout)
+            # Once finished, everything is stored and no tick will come.
+            return self._stores.wait_for(
+                lambda: self._stores_done >= wanted or self.finished.is_set(), timeout
+            )
 
-    def _stores_served(self, asked: int) -> None:
+    def _stores_served(self, asked: int, *, finished: bool = False) -> None:
         with self._stores:
             self._stores_done = max(self._stores_done, asked)
+            if finished:
+                self.finished.set()
             self._stores.notify_all()
 
     def tick(self) -> None:
@@ -399,8 +404,7 @@ class Sampler:
             asked = self._stores_asked
         self.builder.close()
         self.store()
-        self._stores_served(asked)
-        self.finished.set()
+        self._stores_served(asked, finished=True)
         self._counter.stop()
 
     def run(self, stop: threading.Event) -> None:

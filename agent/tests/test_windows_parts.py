@@ -451,3 +451,17 @@ def test_an_end_of_session_handler_that_fails_does_not_reach_windows() -> None:
     events.handle(decode_message(WM_QUERYENDSESSION, 0), 1.0)
     events.handle(decode_message(WM_ENDSESSION, 1), 2.0)
     assert not events.locked
+
+
+def test_a_logoff_after_the_agent_stopped_sampling_does_not_wait(paths: Paths) -> None:
+    platform = FakePlatform(FakeClock(), window=Window("EXCEL", "Budget.xlsx", 12))
+    queue = Queue(paths.queue_file)
+    sampler = Sampler(platform, queue, PolicyHolder(Policy()), tz=TZ, counter_factory=NoCounter)
+    sampler.tick()
+    sampler.finish()  # stopped (a signal, a broken display) before Windows asked
+    end = SessionEnd(sampler, threading.Event(), timeout=3)
+    asked = time.monotonic()
+    end.query()
+    end.end()
+    assert time.monotonic() - asked < 0.5
+    queue.close()
