@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import logging.handlers
 import os
 import shutil
 import signal
@@ -445,7 +444,9 @@ def cmd_status_window(_args: argparse.Namespace, paths: Paths) -> int:
     from oxytrack_agent.pausewin import run_text_window
     from oxytrack_agent.status import render_status
 
-    return run_text_window(_("OxyTrack : état de l'agent"), render_status(paths, _local_tz()))
+    return run_text_window(
+        paths, _("OxyTrack : état de l'agent"), render_status(paths, _local_tz())
+    )
 
 
 def _minutes(text: str) -> float:

@@ -29,6 +29,8 @@ from oxytrack_agent.policy import Policy
 FILE_NAME = "pause.json"
 #: The pause window's process id (pausewin.py), so the sampler never counts it.
 WINDOW_PID_FILE = "pause-window.pid"
+#: The same for the tray's "detailed status" window.
+STATUS_WINDOW_PID_FILE = "status-window.pid"
 
 
 class PauseRefused(Exception):
@@ -140,21 +142,25 @@ class PauseWatch:
         self.path = path
         self._stamp: tuple[int, int] | None = None
         self.state = PauseState()
-        self._pid_path = path.parent / WINDOW_PID_FILE
-        self._pid_stamp: tuple[int, int] | None = None
+        self._pid_paths = (path.parent / WINDOW_PID_FILE, path.parent / STATUS_WINDOW_PID_FILE)
+        self._pid_stamps: tuple[tuple[int, int] | None, ...] = (None, None)
         self._pids = frozenset({os.getpid()})
 
     def own_pids(self) -> frozenset[int]:
-        """The agent's own processes: this one and the pause window, if open."""
-        stamp = None
-        with contextlib.suppress(OSError):
-            info = self._pid_path.stat()
-            stamp = (info.st_mtime_ns, info.st_size)
-        if stamp != self._pid_stamp:
-            self._pid_stamp = stamp
+        """The agent's own processes: this one and its windows (pause, status), if open."""
+        stamps = []
+        for pid_path in self._pid_paths:
+            stamp = None
+            with contextlib.suppress(OSError):
+                info = pid_path.stat()
+                stamp = (info.st_mtime_ns, info.st_size)
+            stamps.append(stamp)
+        if tuple(stamps) != self._pid_stamps:
+            self._pid_stamps = tuple(stamps)
             pids = {os.getpid()}
-            with contextlib.suppress(OSError, ValueError):
-                pids.add(int(self._pid_path.read_text(encoding="utf-8").strip()))
+            for pid_path in self._pid_paths:
+                with contextlib.suppress(OSError, ValueError):
+                    pids.add(int(pid_path.read_text(encoding="utf-8").strip()))
             self._pids = frozenset(pids)
         return self._pids
 

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 from datetime import datetime, tzinfo
+from typing import Any
 
 from oxytrack_agent.config import Paths
 from oxytrack_agent.i18n import _
 from oxytrack_agent.pause import (
+    STATUS_WINDOW_PID_FILE,
     WINDOW_PID_FILE,
     PauseRefused,
     pause_path,
@@ -30,6 +33,26 @@ from oxytrack_agent.policy import load_policy
 
 #: What one click on "Pause" asks for (within the day's maximum).
 CLICK_MINUTES = 15
+
+
+def _close_on_signals(root: Any) -> None:
+    """SIGTERM/SIGHUP (logoff, the tray quitting) close the window, so its pid file goes too.
+
+    A stale pid file would hide from the sampler whatever process gets that pid next.
+    Python runs the handler between Tk events; the `after` tick makes sure there are some.
+    """
+
+    def close(_signum: int, _frame: object) -> None:
+        root.quit()
+
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), close)
+
+    def tick() -> None:
+        root.after(250, tick)
+
+    tick()
 
 
 def run_window(paths: Paths, tz: tzinfo) -> int:
@@ -89,6 +112,7 @@ def run_window(paths: Paths, tz: tzinfo) -> int:
     ).pack(side="left", padx=4)
     tk.Button(row, text=_("Reprendre"), command=resume, takefocus=False).pack(side="left", padx=4)
     refresh()
+    _close_on_signals(root)
     try:
         root.mainloop()
     finally:
@@ -97,10 +121,16 @@ def run_window(paths: Paths, tz: tzinfo) -> int:
     return 0
 
 
-def run_text_window(title: str, text: str) -> int:
-    """Show `text` (e.g. the status report) read-only in a small window until closed."""
+def run_text_window(paths: Paths, title: str, text: str) -> int:
+    """Show `text` (the status report) read-only in a small window until closed.
+
+    Its pid goes next to the pause window's: the sampler does not count it either.
+    """
     import tkinter as tk
 
+    pid_file = paths.data_dir / STATUS_WINDOW_PID_FILE
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    pid_file.write_text(str(os.getpid()), encoding="utf-8")
     root = tk.Tk(className="OxytrackStatus")
     root.title(title)
     lines = text.splitlines() or [""]
@@ -116,5 +146,10 @@ def run_text_window(title: str, text: str) -> int:
     box.configure(state="disabled")
     box.pack(fill="both", expand=True)
     tk.Button(root, text=_("Fermer"), command=root.destroy).pack(pady=4)
-    root.mainloop()
+    _close_on_signals(root)
+    try:
+        root.mainloop()
+    finally:
+        with contextlib.suppress(OSError):
+            pid_file.unlink()
     return 0

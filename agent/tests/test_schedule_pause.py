@@ -13,6 +13,7 @@ import pytest
 from oxytrack_agent.cli import main
 from oxytrack_agent.config import Paths
 from oxytrack_agent.pause import (
+    STATUS_WINDOW_PID_FILE,
     WINDOW_PID_FILE,
     PauseRefused,
     PauseWatch,
@@ -284,6 +285,22 @@ def test_status_outside_hours_says_until_when(xdg: Paths) -> None:
     assert "lundi 08:00-12:30, 13:30-18:00" in text
     monday = datetime(2026, 12, 7, 9, 0, tzinfo=TZ)
     assert "Hors des horaires" not in render_status(xdg, TZ, now=monday)
+
+
+def test_the_status_window_next_to_the_pause_window_is_never_counted(paths: Paths) -> None:
+    sampler, platform, clock = make(paths, Policy.from_json({}), at("2026-12-01T10:00"))
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    (paths.data_dir / WINDOW_PID_FILE).write_text("424242")
+    (paths.data_dir / STATUS_WINDOW_PID_FILE).write_text("434343")
+    # The tray's "detailed status" window (pausewin.run_text_window writes its pid).
+    platform.window = Window("python3", "OxyTrack : état de l'agent", 434343)
+    run(sampler, platform, clock, 5)
+    platform.window = Window("LibreOffice Calc", "Planning des tournées.ods", 5)
+    run(sampler, platform, clock, 5)
+    sampler.finish()
+    spans = sealed_spans(paths)
+    assert all("état de l'agent" not in str(s["title"]) for s in spans), spans
+    assert sum(float(str(s["duration_s"])) for s in spans) == pytest.approx(4, abs=1.5)
 
 
 def test_the_pause_window_is_never_counted(paths: Paths) -> None:
