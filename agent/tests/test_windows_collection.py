@@ -14,7 +14,10 @@ import ast
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import Requirement
 
 WINDOWS_TESTS = Path(__file__).parent / "windows"
 ROOT = Path(__file__).parents[2]
@@ -28,6 +31,13 @@ import asyncio, ctypes, ctypes.wintypes, multiprocessing.reduction, sqlite3, zon
 import psutil  # noqa: F401
 import oxytrack_agent.enroll, oxytrack_agent.sampler, oxytrack_agent.queue  # noqa: F401
 import oxytrack_agent.platforms.windows, oxytrack_agent.platforms.win32api  # noqa: F401
+import importlib.util, os, types
+
+# The agent's Windows-only dependencies are not installed here: empty
+# stand-ins let their `import` succeed (what they do is tested on Windows).
+for name in os.environ["WIN32_ONLY_MODULES"].split():
+    if importlib.util.find_spec(name) is None:
+        sys.modules[name] = types.ModuleType(name)
 
 _real = sys.platform
 
@@ -43,9 +53,27 @@ def pytest_collection_finish(session):
 """
 
 
+def win32_only_modules() -> list[str]:
+    """The import names of the agent's dependencies installed on Windows only."""
+    project = tomllib.loads((ROOT / "agent" / "pyproject.toml").read_text(encoding="utf-8"))
+    names = []
+    for line in project["project"]["dependencies"]:
+        requirement = Requirement(line)
+        marker = requirement.marker
+        on = {"sys_platform": "win32", "platform_system": "Windows"}
+        off = {"sys_platform": "linux", "platform_system": "Linux"}
+        if marker is not None and marker.evaluate(on) and not marker.evaluate(off):
+            names.append(requirement.name.replace("-", "_"))
+    return names
+
+
 def collect(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "as_windows.py").write_text(AS_WINDOWS_PLUGIN, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path),
+        "WIN32_ONLY_MODULES": " ".join(win32_only_modules()),
+    }
     env.pop("CI", None)
     return subprocess.run(
         [

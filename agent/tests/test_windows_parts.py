@@ -87,6 +87,8 @@ def test_window_messages_decode_to_session_events() -> None:
     assert decode_message(WM_ENDSESSION, 1) == "end"
     # Another app refused the logoff: the session goes on.
     assert decode_message(WM_ENDSESSION, 0) == "end-cancelled"
+    # taskkill without /F, the Restart Manager: the agent is asked to quit.
+    assert decode_message(0x0010, 0) == "close"
     assert decode_message(0x000F, 0) is None  # WM_PAINT
 
 
@@ -436,6 +438,28 @@ def test_a_logoff_stores_the_open_span_before_windows_ends_the_agent(
         stop.set()
         runner.join(timeout=5)
         queue.close()
+
+
+def test_logoff_shutdown_and_close_requests_reach_the_run_loop_handler() -> None:
+    calls: list[str] = []
+
+    class Recording:
+        def query(self) -> None:
+            calls.append("query")
+
+        def end(self) -> None:
+            calls.append("end")
+
+    events = SessionEvents()
+    for msg, wparam in ((WM_QUERYENDSESSION, 0), (WM_ENDSESSION, 0), (WM_ENDSESSION, 1)):
+        events.handle(decode_message(msg, wparam), 1.0)  # nothing before it is registered
+    events.end_handler = Recording()
+    events.handle(decode_message(WM_QUERYENDSESSION, 0), 2.0)
+    events.handle(decode_message(WM_ENDSESSION, 0), 3.0)  # cancelled by another app
+    events.handle(decode_message(WM_ENDSESSION, 1), 4.0)
+    events.handle(decode_message(0x0010, 0), 5.0)  # WM_CLOSE
+    assert calls == ["query", "end", "end"]
+    assert not events.locked
 
 
 def test_an_end_of_session_handler_that_fails_does_not_reach_windows() -> None:

@@ -28,6 +28,10 @@ WM_QUERYENDSESSION = 0x0011
 WM_ENDSESSION = 0x0016
 WM_POWERBROADCAST = 0x0218
 WM_WTSSESSION_CHANGE = 0x02B1
+#: The backend's own message to its window: destroy yourself (`close()`).
+#: WM_CLOSE is left to others: `taskkill` without /F and the Restart Manager
+#: (an MSI upgrade replacing the agent's files) send it to ask the app to quit.
+WM_AGENT_CLOSE = 0x8000 + 1  # WM_APP + 1
 
 # wParam of WM_WTSSESSION_CHANGE.
 WTS_CONSOLE_CONNECT = 0x1
@@ -72,7 +76,8 @@ def decode_message(msg: int, wparam: int) -> str | None:
 
     "lock", "unlock", "away", "back", "logoff" (session notifications),
     "suspend", "resume" (power), "query-end", "end", "end-cancelled"
-    (logoff and shutdown: WM_ENDSESSION's wParam says whether it happens).
+    (logoff and shutdown: WM_ENDSESSION's wParam says whether it happens),
+    "close" (someone asks the agent to quit: taskkill, the Restart Manager).
     """
     if msg == WM_WTSSESSION_CHANGE:
         return _SESSION_CHANGES.get(wparam)
@@ -82,6 +87,8 @@ def decode_message(msg: int, wparam: int) -> str | None:
         return "query-end"
     if msg == WM_ENDSESSION:
         return "end" if wparam else "end-cancelled"
+    if msg == WM_CLOSE:
+        return "close"
     return None
 
 
@@ -165,13 +172,15 @@ class SessionEvents:
         """Take a decoded message (`decode_message`) seen at monotonic time `at`."""
         if event is None:
             return
-        if event in ("query-end", "end"):
+        if event in ("query-end", "end", "close"):
             handler = self.end_handler
             if handler is None:
                 return
             try:
                 # On this (the window's) thread: Windows waits for the reply,
-                # and ends the process soon after WM_ENDSESSION returns.
+                # and ends the process soon after WM_ENDSESSION returns. A
+                # close request stops the agent the same way (it is not
+                # restarted before the next logon).
                 handler.query() if event == "query-end" else handler.end()
             except Exception:  # never let the logoff see an exception in a window procedure
                 log.exception("end of session: store failed")

@@ -13,7 +13,8 @@ process that loads user32 no longer gets CTRL_LOGOFF_EVENT either
   of polling the input desktop each second.
 - WM_POWERBROADCAST: suspend and resume.
 - WM_QUERYENDSESSION / WM_ENDSESSION: the run loop's `EndOfSession` stores
-  the open span before Windows ends the process.
+  the open span before Windows ends the process; WM_CLOSE (taskkill without
+  /F, the Restart Manager of an MSI upgrade) stops the agent the same way.
 - A WinEvent hook (out of context, delivered through this same loop) stamps
   foreground changes, and one on the foreground window's process its title
   changes, so input is placed on the right side of a switch (as X11's
@@ -43,6 +44,7 @@ from oxytrack_agent.platforms.win32api import (
     Win32,
 )
 from oxytrack_agent.platforms.windows_events import (
+    WM_AGENT_CLOSE,
     WM_CLOSE,
     WM_DESTROY,
     WM_ENDSESSION,
@@ -95,7 +97,7 @@ class SessionWatcher:
     def close(self) -> None:
         """Destroy the window (its thread then leaves the loop) and wait for the thread."""
         if self.hwnd and self._thread.is_alive():
-            self._api.user32.PostMessageW(self.hwnd, WM_CLOSE, 0, 0)
+            self._api.user32.PostMessageW(self.hwnd, WM_AGENT_CLOSE, 0, 0)
             self._thread.join(timeout=2)
 
     # --- the window's thread ------------------------------------------------------------
@@ -173,7 +175,9 @@ class SessionWatcher:
                 return 1  # TRUE: the logoff may go on; the power event is handled
             if msg == WM_ENDSESSION:
                 return 0
-            if msg == WM_CLOSE:
+            if msg == WM_CLOSE and self._events.end_handler is not None:
+                return 0  # the run loop stops and then closes this window itself
+            if msg in (WM_CLOSE, WM_AGENT_CLOSE):
                 u.DestroyWindow(hwnd)
                 return 0
             if msg == WM_DESTROY:

@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from oxytrack_agent.platforms.windows_events import (
     ENDSESSION_LOGOFF,
     PBT_APMRESUMEAUTOMATIC,
     PBT_APMSUSPEND,
+    WM_CLOSE,
     WM_ENDSESSION,
     WM_POWERBROADCAST,
     WM_QUERYENDSESSION,
@@ -43,6 +45,7 @@ from oxytrack_agent.uploader import PolicyHolder
 from . import desktop
 
 TITLE = "OxyTrack — fenêtre de test (é, ß, 😀)"
+TZ = ZoneInfo("Europe/Paris")
 #: This interpreter's executable as the backend names apps (a venv's
 #: python.exe starts the base interpreter: ask the process, not sys.executable).
 OWN_APP = Path(psutil.Process(os.getpid()).exe()).stem
@@ -205,17 +208,25 @@ def copy_of(path: Path, to: Path) -> Path:
     return to
 
 
-def test_a_logoff_message_stores_the_open_span(
-    platform: WindowsPlatform, window: desktop.TestWindow, tmp_path: Path
-) -> None:
+@dataclass
+class Running:
+    """A sampler running as `cli._run` runs it, on the real backend."""
+
+    sampler: Sampler
+    queue_file: Path
+    runner: threading.Thread
+    hwnd: int
+
+
+@pytest.fixture
+def running(platform: WindowsPlatform, tmp_path: Path) -> Iterator[Running]:
     paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
     queue = Queue(paths.queue_file)
-    tz = ZoneInfo("Europe/Paris")
     sampler = Sampler(
         platform,
         queue,
         PolicyHolder(Policy()),
-        tz=tz,
+        tz=TZ,
         counter_factory=NoCounter,
         cut_every=lambda: 3600,
     )
@@ -229,27 +240,48 @@ def test_a_logoff_message_stores_the_open_span(
     runner = threading.Thread(target=run_loop)
     runner.start()
     assert platform.watcher is not None
-    hwnd = platform.watcher.hwnd
-    user32 = win32().user32
     try:
-        time.sleep(2.5)
-        # What Windows sends at a logoff: the reply is TRUE (let it happen).
-        assert user32.SendMessageW(hwnd, WM_QUERYENDSESSION, 0, ENDSESSION_LOGOFF) == 1
-        killed = Queue(copy_of(paths.queue_file, tmp_path / "killed.sqlite3"))
-        assert killed.recover(tz) >= 1
-        apps = killed._db.execute("SELECT app, title, SUM(end - start) FROM spans").fetchone()
-        assert (apps[0], apps[1]) == (OWN_APP, TITLE)
-        assert apps[2] >= 1.5
-        assert runner.is_alive()  # the logoff may still be cancelled
-        user32.SendMessageW(hwnd, WM_ENDSESSION, 1, ENDSESSION_LOGOFF)
-        # WM_ENDSESSION returned: Windows may end the process now, all is stored.
-        assert sampler.finished.is_set()
-        runner.join(timeout=3)
-        assert not runner.is_alive()
+        yield Running(sampler, paths.queue_file, runner, platform.watcher.hwnd)
     finally:
         stop.set()
         runner.join(timeout=5)
         queue.close()
+
+
+def test_a_logoff_message_stores_the_open_span(
+    running: Running, window: desktop.TestWindow, tmp_path: Path
+) -> None:
+    user32 = win32().user32
+    time.sleep(2.5)
+    # What Windows sends at a logoff: the reply is TRUE (let it happen).
+    assert user32.SendMessageW(running.hwnd, WM_QUERYENDSESSION, 0, ENDSESSION_LOGOFF) == 1
+    killed = Queue(copy_of(running.queue_file, tmp_path / "killed.sqlite3"))
+    assert killed.recover(TZ) >= 1
+    apps = killed._db.execute("SELECT app, title, SUM(end - start) FROM spans").fetchone()
+    assert (apps[0], apps[1]) == (OWN_APP, TITLE)
+    assert apps[2] >= 1.5
+    assert running.runner.is_alive()  # the logoff may still be cancelled
+    user32.SendMessageW(running.hwnd, WM_ENDSESSION, 1, ENDSESSION_LOGOFF)
+    # WM_ENDSESSION returned: Windows may end the process now, all is stored.
+    assert running.sampler.finished.is_set()
+    running.runner.join(timeout=3)
+    assert not running.runner.is_alive()
+
+
+def test_a_close_request_stops_the_agent_after_storing(
+    running: Running, window: desktop.TestWindow, tmp_path: Path
+) -> None:
+    time.sleep(2.5)
+    # What `taskkill` without /F and the Restart Manager post to each top-level window.
+    win32().user32.PostMessageW(running.hwnd, WM_CLOSE, 0, 0)
+    running.runner.join(timeout=5)
+    assert not running.runner.is_alive()
+    assert running.sampler.finished.is_set()
+    stopped = Queue(copy_of(running.queue_file, tmp_path / "stopped.sqlite3"))
+    assert stopped.recover(TZ) == 0  # finished spans, not a checkpoint
+    apps = stopped._db.execute("SELECT app, SUM(end - start) FROM spans").fetchone()
+    assert apps[0] == OWN_APP
+    assert apps[1] >= 2.0
 
 
 def test_the_full_name_is_read_without_crashing_the_process() -> None:
