@@ -71,7 +71,7 @@ def collect(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "as_windows.py").write_text(AS_WINDOWS_PLUGIN, encoding="utf-8")
     env = {
         **os.environ,
-        "PYTHONPATH": str(tmp_path),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])),
         "WIN32_ONLY_MODULES": " ".join(win32_only_modules()),
     }
     env.pop("CI", None)
