@@ -58,11 +58,9 @@ def main() -> int:
         var_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="oxytrack-purge-")))
         url = None
         if os.environ.get("DATABASE_URL"):
-            from oxytrack.ingest.tests.test_concurrency import _fresh_postgres_database
+            from oxytrack.ingest.tests.live import fresh_postgres_database
 
-            database = _fresh_postgres_database()
-            url = next(database)
-            stack.callback(database.close)
+            url = stack.enter_context(fresh_postgres_database())
         server = stack.enter_context(live_server(var_dir, database_url=url))
         backend = "postgresql" if url else "sqlite"
         tokens = enroll(server, 2)

@@ -7,18 +7,18 @@ two agents upload back to back, first without the purge, then for as long
 as `oxytrack purge_activity` runs.
 """
 
+# The fixture comes from live.py (shared with the concurrency test): imported here,
+# then named as a test argument, which ruff reads as a redefinition.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from oxytrack.activity.tests.large_base import SPANS_PER_BATCH, build_in, enroll, measure, purged
-from oxytrack.ingest.tests.live import LiveServer, live_server
-from oxytrack.ingest.tests.test_concurrency import _fresh_postgres_database
+from oxytrack.ingest.tests.live import LiveServer, suite_server  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -46,28 +46,10 @@ print(json.dumps({
 """
 
 
-def _backends() -> list[str]:
-    # About 90 s a backend: the SQLite pass already measured SQLite.
-    return ["postgresql"] if os.environ.get("DATABASE_URL") else ["sqlite"]
-
-
-@pytest.fixture(params=_backends())
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    """A migrated, empty OxyTrack behind gunicorn (2 workers) on the given backend."""
-    if request.param == "sqlite":
-        with live_server(tmp_path) as live:
-            yield live
-        return
-    database = _fresh_postgres_database()
-    url = next(database)
-    try:
-        with live_server(tmp_path, database_url=url) as live:
-            yield live
-    finally:
-        database.close()
-
-
-def test_uploads_keep_succeeding_during_the_purge_of_a_large_base(server: LiveServer) -> None:
+def test_uploads_keep_succeeding_during_the_purge_of_a_large_base(
+    suite_server: LiveServer,
+) -> None:
+    server = suite_server
     tokens = enroll(server, 2)
     expected = build_in(server, SPANS)
     assert expected["spans"] == SPANS

@@ -2,6 +2,9 @@
 
 It runs on its own database, never the test database: a SQLite file in a
 temporary directory, or a PostgreSQL URL given by the caller.
+
+`suite_server` is the fixture of the tests that use it (concurrency, purge
+under load): one server on the backend of the pass it runs in.
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 _LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
@@ -188,3 +194,40 @@ def _wait_ready(server: LiveServer) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("server not ready:\n" + "\n".join(server.log))
         time.sleep(0.1)
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database on the cluster of DATABASE_URL (its URL), dropped on exit."""
+    import psycopg
+
+    base = os.environ["DATABASE_URL"]
+    name = f"oxytrack_live_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def suite_backend() -> str:
+    """The backend of this pass of the suite: "postgresql" when DATABASE_URL is set."""
+    return "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
+
+
+@pytest.fixture(params=[suite_backend()])
+def suite_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """A migrated, empty OxyTrack behind gunicorn (2 workers) on the pass's backend.
+
+    Each backend once: the SQLite pass runs the SQLite server, the PostgreSQL
+    pass a fresh database on its cluster (a SQLite server there would only
+    repeat the SQLite pass). The parameter names the backend in the test id.
+    """
+    if request.param == "sqlite":
+        with live_server(tmp_path) as live:
+            yield live
+        return
+    with fresh_postgres_database() as url, live_server(tmp_path, database_url=url) as live:
+        yield live

@@ -1,27 +1,29 @@
 """The real server (gunicorn, 2 workers) under concurrent uploads, and a busy database.
 
 These tests run their own server process on their own database: a SQLite
-file in a temporary directory, and, when the suite runs on PostgreSQL
-(DATABASE_URL set), also a fresh database on that cluster.
+file in a temporary directory in the SQLite pass, a fresh database on the
+cluster in the PostgreSQL pass (live.suite_server).
 """
+
+# The fixture comes from live.py (shared with the purge test): imported here, then
+# named as a test argument, which ruff reads as a redefinition.
+# ruff: noqa: F811
 
 from __future__ import annotations
 
 import gzip
 import json
-import os
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from oxytrack.ingest.tests.live import LiveServer, live_server
+from oxytrack.ingest.tests.live import LiveServer, live_server, suite_server  # noqa: F401
 from oxytrack.ingest.tests.live import request as http
 
 pytestmark = pytest.mark.slow
@@ -45,40 +47,6 @@ print(json.dumps({
     "rollup_keys": DailyTotal.objects.aggregate(s=Sum("keys"))["s"] or 0,
 }))
 """
-
-
-def _backends() -> list[str]:
-    return ["sqlite", "postgresql"] if os.environ.get("DATABASE_URL") else ["sqlite"]
-
-
-def _fresh_postgres_database() -> Generator[str, None, None]:
-    import psycopg
-
-    base = os.environ["DATABASE_URL"]
-    name = f"oxytrack_live_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=_backends())
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    """A migrated, empty OxyTrack behind gunicorn (2 workers) on the given backend."""
-    if request.param == "sqlite":
-        with live_server(tmp_path) as live:
-            yield live
-        return
-    database = _fresh_postgres_database()
-    url = next(database)
-    try:
-        with live_server(tmp_path, database_url=url) as live:
-            yield live
-    finally:
-        database.close()
 
 
 def _enroll(server: LiveServer, n: int) -> list[str]:
@@ -137,7 +105,8 @@ def _post(conn: Any, token: str, payload: dict[str, Any]) -> tuple[int, dict[str
     )
 
 
-def test_concurrent_uploads_are_each_stored_exactly_once(server: LiveServer) -> None:
+def test_concurrent_uploads_are_each_stored_exactly_once(suite_server: LiveServer) -> None:
+    server = suite_server
     tokens = _enroll(server, DEVICES)
     payloads = [[_batch(t, b) for b in range(BATCHES_PER_THREAD)] for t in range(THREADS)]
     results: list[tuple[int, Any]] = []
@@ -185,9 +154,11 @@ def test_concurrent_uploads_are_each_stored_exactly_once(server: LiveServer) -> 
     assert counts["keys"] == sent * 3 == counts["rollup_keys"]
 
 
+@pytest.mark.once
 def test_a_locked_database_answers_503_with_retry_after(tmp_path: Path) -> None:
     # SQLite only: its single writer lock is what can stay busy. A 1 s busy
-    # timeout keeps the test short (production waits 5 s per attempt).
+    # timeout keeps the test short (production waits 5 s per attempt). Its
+    # server's SQLite file does not depend on DATABASE_URL: once is enough.
     with live_server(tmp_path, extra_env={"OXYTRACK_SQLITE_TIMEOUT_S": "1"}) as live:
         (token,) = _enroll(live, 1)
         holder = sqlite3.connect(tmp_path / "oxytrack.sqlite3", isolation_level=None)
