@@ -1,8 +1,9 @@
 """Settings for the test suite: the production settings, with static files
-served from the installed packages (no collectstatic step before tests)."""
+served from the installed packages (no collectstatic step before tests), and
+a fast password hasher."""
 
 from oxytrack.settings import *  # noqa: F403
-from oxytrack.settings import STORAGES
+from oxytrack.settings import PASSWORD_HASHERS, STORAGES
 
 STORAGES = {
     **STORAGES,
@@ -10,3 +11,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Argon2 is slow on purpose (a few hundred ms a hash on this machine kind) and the
+# cast's fixtures hash one password per user per test: most of the server suite's
+# time went there. The tests about the production hasher put it back
+# (PRODUCTION_PASSWORD_HASHERS); every gunicorn the suite starts runs the
+# production settings, argon2 included.
+PRODUCTION_PASSWORD_HASHERS = PASSWORD_HASHERS
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+# `once`: each case runs in a subprocess without the suite's DATABASE_URL (see
+# `oxytrack()` below), so the PostgreSQL pass would only repeat it.
+pytestmark = pytest.mark.once
+
 PRODUCTION = {
     "DATABASE_URL": "postgres://oxytrack:pw@db.internal:5432/oxytrack",
     "ALLOWED_HOSTS": "oxytrack.example.com",
@@ -114,6 +118,7 @@ def test_embedded_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path: 
 
 @pytest.mark.parametrize("hasher", ["Argon2PasswordHasher"])
 def test_passwords_are_hashed_with_argon2(hasher: str) -> None:
-    from django.conf import settings
+    # The production module: the test settings swap in a fast hasher.
+    from oxytrack import settings
 
     assert settings.PASSWORD_HASHERS[0].endswith(hasher)

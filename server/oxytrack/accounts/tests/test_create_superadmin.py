@@ -8,12 +8,19 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
+from pytest_django.fixtures import Settings
 
 from oxytrack.accounts.models import Role, User
 
 pytestmark = pytest.mark.django_db
 
 GOOD = "Tres-Bon-Mot-De-Passe-42"
+
+
+@pytest.fixture(autouse=True)
+def production_hasher(settings: Settings) -> None:
+    """The superadmin's password is hashed as in production (the test settings use MD5)."""
+    settings.PASSWORD_HASHERS = settings.PRODUCTION_PASSWORD_HASHERS
 
 
 def can_log_in(email: str, password: str) -> bool:
