@@ -22,7 +22,9 @@ import pytest
 from .conftest import Agent, LiveServer, XSession
 from .test_agent_x11 import TITLES, enroll, switch_and_type
 
-pytestmark = [pytest.mark.x11, pytest.mark.slow]
+# `once`: what this checks happens in the agent (or the browser); the server's database
+# plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
+pytestmark = [pytest.mark.x11, pytest.mark.slow, pytest.mark.once]
 
 
 @pytest.fixture

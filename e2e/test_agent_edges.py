@@ -22,7 +22,9 @@ from Xlib import X, display
 
 from .conftest import Agent, LiveServer, XSession
 
-pytestmark = [pytest.mark.x11, pytest.mark.slow]
+# `once`: what this checks happens in the agent (or the browser); the server's database
+# plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
+pytestmark = [pytest.mark.x11, pytest.mark.slow, pytest.mark.once]
 
 TITLES = {"Oxyedgea": "Édition « a »", "Oxyedgeb": "Courrier 'b' <b>"}
 FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")

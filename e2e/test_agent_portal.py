@@ -17,7 +17,9 @@ import requests
 
 from e2e.conftest import BIN, LiveServer
 
-pytestmark = [pytest.mark.slow]
+# `once`: what this checks happens in the agent (or the browser); the server's database
+# plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
+pytestmark = [pytest.mark.slow, pytest.mark.once]
 
 
 def _agent_env(tmp_path: Path, *, display: str | None) -> dict[str, str]:

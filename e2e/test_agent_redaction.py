@@ -24,7 +24,9 @@ import requests
 
 from .conftest import Agent, LiveServer, XSession
 
-pytestmark = [pytest.mark.x11, pytest.mark.slow]
+# `once`: what this checks happens in the agent (or the browser); the server's database
+# plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
+pytestmark = [pytest.mark.x11, pytest.mark.slow, pytest.mark.once]
 
 # (WM_CLASS, i.e. the app name the agent reads; title; what the server must store;
 # the parts that must never leave the window; not words of the rules themselves,

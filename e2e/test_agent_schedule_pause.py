@@ -21,7 +21,9 @@ import pytest
 
 from .conftest import Agent, LiveServer, XSession, stop_process
 
-pytestmark = [pytest.mark.x11, pytest.mark.slow]
+# `once`: what this checks happens in the agent (or the browser); the server's database
+# plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
+pytestmark = [pytest.mark.x11, pytest.mark.slow, pytest.mark.once]
 
 PARIS = ZoneInfo("Europe/Paris")  # the agents' TZ (conftest)
 WORK = ("Oxyworka", "Tournées de la semaine")

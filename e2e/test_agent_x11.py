@@ -194,6 +194,9 @@ def test_server_down_then_back_every_span_arrives_exactly_once(
     assert "En attente d'envoi : rien." in agent.cli("status").stdout
 
 
+# What a SIGKILL loses is the agent's business: once is enough. The other two tests of
+# this file are the suite's agent-to-server uploads on PostgreSQL.
+@pytest.mark.once
 def test_kill_9_then_restart_loses_at_most_10_seconds(
     x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any
 ) -> None:

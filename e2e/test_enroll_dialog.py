@@ -11,7 +11,9 @@ import requests
 
 from .conftest import BIN, Agent, LiveServer, XSession, stop_process
 
-pytestmark = [pytest.mark.x11]
+# `once`: what this checks happens in the agent (or the browser); the server's database
+# plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
+pytestmark = [pytest.mark.x11, pytest.mark.once]
 
 
 def open_dialog(agent: Agent, server: LiveServer, x: XSession) -> tuple[subprocess.Popen[str], str]:

@@ -19,7 +19,9 @@ from oxytrack.dashboard.tests.browser import (  # noqa: F401 (fixtures)
 )
 from oxytrack.policy.models import PolicyOverride
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# `once`: what this checks happens in the agent (or the browser); the server's database
+# plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.once]
 
 
 def test_typing_rules_and_pasting_a_title_update_the_preview(web: Browser) -> None:

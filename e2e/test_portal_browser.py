@@ -20,7 +20,9 @@ from oxytrack.dashboard.tests.browser import (  # noqa: F401 (fixtures)
 )
 from oxytrack.web.formatting import format_duration
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# `once`: what this checks happens in the agent (or the browser); the server's database
+# plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.once]
 
 
 def test_the_portal_link_opens_the_page_and_the_csv_downloads(

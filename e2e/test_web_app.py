@@ -204,6 +204,9 @@ def test_the_superadmin_transfers_then_deletes_an_employee(web: Browser, demo: D
     assert "Suppression d'un utilisateur" in page.locator("#audit-body").inner_text()
 
 
+# The session's expiry is checked on PostgreSQL by the server's tests; this one is the
+# browser's side of it (htmx goes to the login page): once.
+@pytest.mark.once
 def test_an_idle_session_ends_at_the_next_click(web: Browser, demo: Demo) -> None:
     web.login(*demo.admin_nice)
     page = web.page
@@ -215,6 +218,8 @@ def test_an_idle_session_ends_at_the_next_click(web: Browser, demo: Demo) -> Non
     web.shot("login")
 
 
+# English labels and screenshots: the database plays no part, once.
+@pytest.mark.once
 def test_english_pages_and_the_login_screenshot(
     chromium: object, web_server: str, demo: Demo
 ) -> None:

@@ -18,7 +18,9 @@ from oxytrack.dashboard.tests.browser import (  # noqa: F401 (fixtures)
 )
 from oxytrack.org.models import Employee
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# `once`: what this checks happens in the agent (or the browser); the server's database
+# plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.once]
 
 FRENCH_MONTHS = (
     "janv.",

@@ -13,7 +13,9 @@ from oxytrack_agent.platforms.x11 import X11Platform
 
 from .conftest import XSession, start_openbox, start_xvfb, stop_process
 
-pytestmark = [pytest.mark.x11]
+# `once`: what this checks happens in the agent (or the browser); the server's database
+# plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
+pytestmark = [pytest.mark.x11, pytest.mark.once]
 
 
 @pytest.fixture

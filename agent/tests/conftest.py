@@ -2,6 +2,9 @@
 
 The fake server is a real HTTP server on a free port that speaks the agent
 protocol (DESIGN.md); each test scripts what it answers.
+
+Every test here is marked `once`: none reaches the server's database, so the
+PostgreSQL pass of `make test` would only run them a second time (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -22,8 +25,21 @@ import pytest
 from oxytrack_agent import i18n
 from oxytrack_agent.config import Config, Paths
 
+HERE = Path(__file__).resolve().parent
+# How often the fake servers' loop looks for shutdown(): the default 0.5 s was
+# half a second of every test's teardown.
+POLL_S = 0.02
+
 TOKEN = "oxd_test-token-0123456789abcdef0123456789abcdef"
 KEY = "enrollment-key-for-tests"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the agent's tests `once` (before `-m` deselects), and only them."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.once)
 
 
 @pytest.fixture(autouse=True)
@@ -178,7 +194,9 @@ def fake_server() -> Iterator[FakeServer]:
     state = FakeServer()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": POLL_S}, daemon=True
+    )
     thread.start()
     yield state
     httpd.shutdown()
@@ -222,7 +240,9 @@ def tls_server(tls_files: TlsFiles) -> Iterator[FakeServer]:
     context.load_cert_chain(tls_files.cert, tls_files.key)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     state.url = f"https://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": POLL_S}, daemon=True
+    )
     thread.start()
     yield state
     httpd.shutdown()

@@ -14,7 +14,7 @@ from oxytrack_agent.cli import main
 from oxytrack_agent.config import FatalError, Paths, load_config
 from oxytrack_agent.enroll import check_server_url, local_ips
 
-from .conftest import KEY, FakeServer, _handler
+from .conftest import KEY, POLL_S, FakeServer, _handler
 
 REFUSED = "en http:// le jeton de l'appareil et les données passeraient en clair"
 UNENCRYPTED = "la connexion au serveur n'est pas chiffrée"
@@ -28,7 +28,9 @@ def lan_server() -> Iterator[FakeServer]:
     state = FakeServer()
     httpd = ThreadingHTTPServer((ipv4[0], 0), _handler(state))
     state.url = f"http://{ipv4[0]}:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": POLL_S}, daemon=True
+    )
     thread.start()
     yield state
     httpd.shutdown()

@@ -12,6 +12,9 @@ from django.test import override_settings
 
 from oxytrack.ops.checks import check_static_files, static_files_problem
 
+# `once`: static files only, no database; the PostgreSQL pass would only repeat it.
+pytestmark = pytest.mark.once
+
 MANIFEST = {
     **settings.STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
