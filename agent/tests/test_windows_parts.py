@@ -205,7 +205,7 @@ def test_a_suspended_uwp_app_leaves_only_its_host() -> None:
     reader = ScriptedWindows(
         {5: (100, "ApplicationFrameWindow", "Photos", [100])}, {100: "ApplicationFrameHost.exe"}
     )
-    assert read_window(reader, 5) == Window("applicationframehost", "Photos", 100)
+    assert read_window(reader, 5) == Window("ApplicationFrameHost", "Photos", 100)
 
 
 def test_the_lock_screen_no_window_and_a_closed_window_count_no_time() -> None:

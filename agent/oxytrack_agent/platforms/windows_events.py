@@ -308,7 +308,9 @@ def read_window(reader: WindowReader, hwnd: int) -> Window | None:
             if child != pid:
                 children.append((child, reader.exe_of(child) or UNKNOWN_APP))
                 break  # the first other process is the app: no need to open the rest
-        pid, exe = resolve_uwp_app(pid, children)
+        app_pid, app_exe = resolve_uwp_app(pid, children)
+        if app_pid != pid:  # else the host keeps its own name as Windows spells it
+            pid, exe = app_pid, app_exe
     if exe is not None and exe.lower() in LOCK_APPS:
         return None
     title = reader.title_of(hwnd)
