@@ -90,6 +90,8 @@ def _api() -> Win32:
     u.GetWindowRect.restype = wintypes.BOOL
     u.SetWindowTextW.argtypes = [wintypes.HWND, wintypes.LPCWSTR]
     u.SetWindowTextW.restype = wintypes.BOOL
+    u.AttachThreadInput.argtypes = [wintypes.DWORD, wintypes.DWORD, wintypes.BOOL]
+    u.AttachThreadInput.restype = wintypes.BOOL
     return api
 
 
@@ -211,16 +213,31 @@ class TestWindow:
         """Bring the window to the front; raises if Windows keeps another there."""
         u = self._api.user32
         deadline = time.monotonic() + timeout
+        attempt = 0
         while True:
+            attempt += 1
             u.ShowWindow(self.hwnd, SW_RESTORE)
-            # A background process may take the foreground right after an Alt
-            # press (the system's foreground lock lets it through then).
-            send(key(VK_MENU))
-            try:
-                u.BringWindowToTop(self.hwnd)
-                u.SetForegroundWindow(self.hwnd)
-            finally:
-                send(key(VK_MENU, up=True))
+            if attempt % 2:
+                # A background process may take the foreground right after an
+                # Alt press (the system's foreground lock lets it through then).
+                send(key(VK_MENU))
+                try:
+                    u.BringWindowToTop(self.hwnd)
+                    u.SetForegroundWindow(self.hwnd)
+                finally:
+                    send(key(VK_MENU, up=True))
+            else:
+                # Or with this thread's input attached to the foreground window's.
+                front = u.GetForegroundWindow()
+                theirs = int(u.GetWindowThreadProcessId(front, None)) if front else 0
+                mine = int(self._api.kernel32.GetCurrentThreadId())
+                attached = bool(theirs) and bool(u.AttachThreadInput(mine, theirs, True))
+                try:
+                    u.BringWindowToTop(self.hwnd)
+                    u.SetForegroundWindow(self.hwnd)
+                finally:
+                    if attached:
+                        u.AttachThreadInput(mine, theirs, False)
             if int(u.GetForegroundWindow() or 0) == self.hwnd:
                 return
             if time.monotonic() > deadline:
