@@ -199,11 +199,9 @@ class Sampler:
         self._pause_from: float | None = None
         self._pause_spans: list[Span] = []
         self._last_wall: float | None = None
-        # Stores asked from another thread (the end of the Windows session):
-        # how many were asked, how many the sampling thread has done.
-        self._stores = threading.Condition()
-        self._stores_asked = 0
-        self._stores_done = 0
+        # Held by the sampling thread for each tick and for finish(): another
+        # thread (the end of the Windows session) stores between two ticks.
+        self._busy = threading.Lock()
         #: Set once `finish()` has stored everything.
         self.finished = threading.Event()
 
@@ -334,30 +332,27 @@ class Sampler:
         except Exception:  # a broken watcher must not stop sampling: fall back to samples
             return Changes()
 
-    def store_soon(self, timeout: float) -> bool:
-        """From another thread: have the sampling thread store at its next tick.
+    def store_now(self, timeout: float) -> bool:
+        """From another thread: store between two ticks, without waiting for the next.
 
-        Returns True once it has (or `finish()` did), False after `timeout` s.
+        True once stored (or once `finish()` has stored everything); False if
+        a tick kept the sampler busy for `timeout` s.
         """
-        with self._stores:
-            self._stores_asked += 1
-            wanted = self._stores_asked
-            # Once finished, everything is stored and no tick will come.
-            return self._stores.wait_for(
-                lambda: self._stores_done >= wanted or self.finished.is_set(), timeout
-            )
-
-    def _stores_served(self, asked: int, *, finished: bool = False) -> None:
-        with self._stores:
-            self._stores_done = max(self._stores_done, asked)
-            if finished:
-                self.finished.set()
-            self._stores.notify_all()
+        if not self._busy.acquire(timeout=timeout):
+            return False
+        try:
+            if not self.finished.is_set():
+                self.store()
+            return True
+        finally:
+            self._busy.release()
 
     def tick(self) -> None:
-        """Take one sample; store and cut on schedule (and when asked: `store_soon`)."""
-        with self._stores:
-            asked = self._stores_asked
+        """Take one sample; store and cut on schedule."""
+        with self._busy:
+            self._tick()
+
+    def _tick(self) -> None:
         self._sync_counter()
         self.builder.idle_threshold_s = self._idle_threshold()
         recorded_until = self.builder.timeline
@@ -373,10 +368,8 @@ class Sampler:
             self.store()
             self._last_cut = now
             self.on_cut()
-        elif asked > self._stores_done or now - self._last_store >= STORE_EVERY_S:
+        elif now - self._last_store >= STORE_EVERY_S:
             self.store()
-        if asked > self._stores_done:
-            self._stores_served(asked)
 
     def store(self) -> None:
         """Write finished spans and the checkpoint in one transaction.
@@ -391,6 +384,11 @@ class Sampler:
 
     def finish(self) -> None:
         """Count up to now, close the current span and store everything (shutdown)."""
+        with self._busy:
+            self._finish()
+            self.finished.set()
+
+    def _finish(self) -> None:
         try:
             recorded_until = self.builder.timeline
             obs = self.observe()
@@ -400,11 +398,8 @@ class Sampler:
             log.info("no last sample at shutdown")
         if self._pause_from is not None and self._last_wall is not None:
             self._end_pause(self._last_wall)
-        with self._stores:
-            asked = self._stores_asked
         self.builder.close()
         self.store()
-        self._stores_served(asked, finished=True)
         self._counter.stop()
 
     def run(self, stop: threading.Event) -> None:
@@ -430,7 +425,8 @@ class SessionEnd:
     """Logoff and shutdown, as the platform hears them on its own thread.
 
     `query()` (WM_QUERYENDSESSION) stores the open span and the tentative tail
-    as the checkpoint, which the next start keeps (`Queue.recover`): the
+    as the checkpoint, which the next start keeps (`Queue.recover`), at once
+    (Windows asks the apps one after the other: the logoff waits for us); the
     logoff may still be cancelled, so sampling goes on. `end()` (WM_ENDSESSION)
     stops the run loop and returns once `finish()` has closed and stored
     everything, since Windows may end the process as soon as it returns.
@@ -445,7 +441,7 @@ class SessionEnd:
 
     def query(self) -> None:
         """Store now; the session may still go on."""
-        if not self.sampler.store_soon(self.timeout):
+        if not self.sampler.store_now(self.timeout):
             log.warning("session ending: the sampler did not store in time")
         else:
             log.info("session ending: everything stored")

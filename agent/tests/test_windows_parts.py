@@ -423,7 +423,8 @@ def test_a_logoff_stores_the_open_span_before_windows_ends_the_agent(
         kept = spans_of(killed)
         assert kept[0][2] == "EXCEL"
         assert kept[0][1] - kept[0][0] >= 1.5
-        assert waited < 1.5  # the next tick, not the next scheduled store
+        # At once, between two ticks: Windows asks the apps one after the other.
+        assert waited < 0.5
         assert runner.is_alive()  # the logoff may still be cancelled: sampling goes on
         end.end()  # WM_ENDSESSION(TRUE): stop, and return once stored
         assert sampler.finished.is_set()
