@@ -29,8 +29,7 @@ from .test_agent_schedule_pause import WORK, enroll, stored, type_for
 pytestmark = [pytest.mark.x11, pytest.mark.slow, pytest.mark.once]
 
 
-@pytest.fixture
-def tray_host(x_session: XSession) -> Iterator[subprocess.Popen[bytes]]:
+def start_trayer(x_session: XSession) -> subprocess.Popen[bytes]:
     """trayer, a panel with a system tray, once it owns the tray selection."""
     proc = subprocess.Popen(
         ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120"],
@@ -38,14 +37,31 @@ def tray_host(x_session: XSession) -> Iterator[subprocess.Popen[bytes]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 15
+    while not tray_host_present(x_session.display):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_process(proc)
+            raise AssertionError("trayer did not start")
+        time.sleep(0.1)
+    return proc
+
+
+def stop_trayer(x_session: XSession, proc: subprocess.Popen[bytes]) -> None:
+    stop_process(proc)
+    deadline = time.monotonic() + 10
+    while tray_host_present(x_session.display):
+        assert time.monotonic() < deadline, "trayer still owns the tray"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def tray_host(x_session: XSession) -> Iterator[subprocess.Popen[bytes]]:
+    """trayer for the test's length."""
+    proc = start_trayer(x_session)
     try:
-        deadline = time.monotonic() + 15
-        while not tray_host_present(x_session.display):
-            assert proc.poll() is None and time.monotonic() < deadline, "trayer did not start"
-            time.sleep(0.1)
         yield proc
     finally:
-        stop_process(proc)
+        stop_trayer(x_session, proc)
 
 
 def icon_window(x_session: XSession, timeout: float = 20) -> tuple[int, list[tuple[str, ...]]]:
@@ -164,15 +180,44 @@ def test_the_tray_icon_embeds_and_a_click_on_it_pauses_the_real_agent(
     assert all(s["title"] in (WORK[1], "") for s in spans), spans
 
 
-def test_without_a_tray_host_the_small_pause_window_appears(
+def visible_pause_windows(x_session: XSession) -> list[str]:
+    found = subprocess.run(
+        ["xdotool", "search", "--onlyvisible", "--class", "^OxytrackPause$"],
+        env=x_session.env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    return found.stdout.split()
+
+
+def test_without_a_tray_host_the_small_window_appears_until_a_panel_starts(
     x_session: XSession, agent_factory: Any
 ) -> None:
     assert not tray_host_present(x_session.display)
     agent: Agent = agent_factory()
     tray = subprocess.Popen([*autostart_command(agent), "--wait-for-tray", "1"], env=agent.env)
+    panel = None
     try:
         window = x_session.find_window("OxytrackPause")
         assert "pause" in x_session.xdotool("getwindowname", window).lower()
         assert tray.poll() is None
+        # The panel starts late (a slow session): the icon takes over, the window goes.
+        panel = start_trayer(x_session)
+        icon, _ancestors = icon_window(x_session)
+        deadline = time.monotonic() + 5
+        while visible_pause_windows(x_session) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert visible_pause_windows(x_session) == []
+        # The panel restarts: the icon docks in the new one.
+        stop_trayer(x_session, panel)
+        panel = start_trayer(x_session)
+        second, ancestors = icon_window(x_session)
+        assert ("panel", "trayer") in ancestors
+        assert second == icon
+        assert tray.poll() is None
     finally:
         stop_process(tray)
+        if panel is not None:
+            stop_trayer(x_session, panel)

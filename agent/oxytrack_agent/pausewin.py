@@ -15,6 +15,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -55,8 +56,12 @@ def _close_on_signals(root: Any) -> None:
     tick()
 
 
-def run_window(paths: Paths, tz: tzinfo) -> int:
-    """Show the control until closed; 0 on a normal close."""
+def run_window(paths: Paths, tz: tzinfo, *, close_when: Callable[[], bool] | None = None) -> int:
+    """Show the control until closed; 0 on a normal close.
+
+    `close_when` is asked every second; True closes the window (the tray
+    process uses it to hand over to its icon once a tray host shows up).
+    """
     import tkinter as tk
 
     control = pause_path(paths.data_dir)
@@ -75,6 +80,9 @@ def run_window(paths: Paths, tz: tzinfo) -> int:
         return load_policy(paths.policy_file).pause_max_minutes_per_day
 
     def refresh() -> None:
+        if close_when is not None and close_when():
+            root.quit()
+            return
         refresh_now()
         root.after(1000, refresh)
 
@@ -118,6 +126,9 @@ def run_window(paths: Paths, tz: tzinfo) -> int:
     finally:
         with contextlib.suppress(OSError):
             pid_file.unlink()
+        # quit() (a signal, the tray taking over) leaves the window up: take it down.
+        with contextlib.suppress(tk.TclError):
+            root.destroy()
     return 0
 
 
@@ -152,4 +163,7 @@ def run_text_window(paths: Paths, title: str, text: str) -> int:
     finally:
         with contextlib.suppress(OSError):
             pid_file.unlink()
+        # quit() (a signal, the tray taking over) leaves the window up: take it down.
+        with contextlib.suppress(tk.TclError):
+            root.destroy()
     return 0

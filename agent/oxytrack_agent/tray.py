@@ -16,7 +16,9 @@ Backends (pystray picks one at import time):
   gtk instead, which have menus.)
 - No tray host on X11 (no owner of `_NET_SYSTEM_TRAY_S<screen>`, e.g. a bare
   window manager) after a short wait at logon: the small window is shown
-  instead, in this process.
+  instead, in this process, until a tray host appears (a panel started
+  late): then the window closes and the icon takes over. A tray host that
+  goes away and comes back (a panel restarted) gets the icon again.
 """
 
 from __future__ import annotations
@@ -243,12 +245,25 @@ class Tray:
         self.icon.menu = self.build_menu(state)
         log.info("tray state: %s", state.mode.value)
 
+    def _redock(self) -> None:
+        """xorg: dock again in a tray host that replaced the one that went away.
+
+        pystray looks for a new host only once, when the old one is destroyed;
+        a panel that restarts a moment later would never get the icon back.
+        """
+        if getattr(self.icon, "_systray_manager", True) is None and tray_host_present():
+            log.info("a tray host is back: docking the icon again")
+            self.icon._show()
+
     def _watch(self, icon: Any) -> None:
         icon.visible = True
+        xorg = self._pystray.Icon.__module__.endswith("_xorg")
         log.info("tray icon shown (backend %s)", self._pystray.Icon.__module__)
         while not self.stop_event.wait(REFRESH_S):
             try:
                 self.refresh()
+                if xorg:
+                    self._redock()
             except Exception:  # a half-written policy file, a display hiccup: try again
                 log.exception("tray refresh failed")
 
@@ -285,5 +300,15 @@ def run_tray(paths: Paths, tz: tzinfo, *, host_wait_s: float = DEFAULT_HOST_WAIT
         log.info("no system tray on this display: showing the pause window")
         from oxytrack_agent.pausewin import run_window
 
-        return run_window(paths, tz)
+        host_appeared = False
+
+        def host_is_there() -> bool:
+            nonlocal host_appeared
+            host_appeared = tray_host_present()
+            return host_appeared
+
+        code = run_window(paths, tz, close_when=host_is_there)
+        if not host_appeared:
+            return code  # closed by the employee, or the session ends
+        log.info("a tray host appeared: the icon replaces the pause window")
     return Tray(paths, tz).run()
