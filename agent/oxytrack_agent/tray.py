@@ -159,11 +159,6 @@ class Tray:
             menu=self.build_menu(self.state),
         )
 
-    @property
-    def has_menu(self) -> bool:
-        """False on pystray's xorg backend: a click opens the pause window instead."""
-        return bool(self.icon.HAS_MENU)
-
     def _max_minutes(self) -> float:
         return load_policy(self.paths.policy_file).pause_max_minutes_per_day
 
