@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from oxytrack_agent.config import Paths
+from oxytrack_agent import cli
+from oxytrack_agent.config import Config, Paths, save_config, save_token
 from oxytrack_agent.platforms import DESKTOP_APP, Changes, Window
 from oxytrack_agent.platforms.fake import FakeClock, FakePlatform
 from oxytrack_agent.platforms.windows_events import (
@@ -45,6 +46,7 @@ from oxytrack_agent.platforms.windows_events import (
     WTS_SESSION_LOCK,
     WTS_SESSION_LOGOFF,
     WTS_SESSION_UNLOCK,
+    EndOfSession,
     SessionEvents,
     SessionState,
     decode_message,
@@ -56,6 +58,8 @@ from oxytrack_agent.policy import Policy
 from oxytrack_agent.queue import Queue
 from oxytrack_agent.sampler import NoCounter, Sampler, SessionEnd
 from oxytrack_agent.uploader import PolicyHolder
+
+from .conftest import TOKEN, FakeServer
 
 TZ = ZoneInfo("Europe/Paris")
 WM_KEYUP = 0x0101
@@ -490,3 +494,54 @@ def test_a_logoff_after_the_agent_stopped_sampling_does_not_wait(paths: Paths) -
     end.end()
     assert time.monotonic() - asked < 0.5
     queue.close()
+
+
+@pytest.mark.slow
+def test_run_stops_at_the_end_of_the_session_and_uploads_what_it_measured(
+    tmp_path: Path, fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`oxytrack-agent run` with a platform that hears the logoff, as Windows' does."""
+    paths = Paths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
+    save_config(paths, Config(server=fake_server.url, device_id="6f1c1c1e-1111-4222-8333-9444"))
+    save_token(paths, TOKEN)
+    replies: list[tuple[str, float]] = []
+
+    class ConnectionClosedError(Exception):
+        """What ends `run` like a lost display (so a missing registration cannot hang)."""
+
+    @dataclass
+    class EndingPlatform(FakePlatform):
+        """Its "window thread" sends the logoff 2.5 s after the run loop registers."""
+
+        registered: bool = False
+
+        def session_locked(self) -> bool:
+            if not self.registered and time.monotonic() - started > 6:
+                raise ConnectionClosedError
+            return False
+
+        def on_session_end(self, handler: EndOfSession) -> bool:
+            self.registered = True
+
+            def logoff() -> None:
+                time.sleep(2.5)
+                for name, call in (("query", handler.query), ("end", handler.end)):
+                    asked = time.monotonic()
+                    call()
+                    replies.append((name, time.monotonic() - asked))
+
+            threading.Thread(target=logoff, daemon=True).start()
+            return True
+
+    started = time.monotonic()
+    platform = EndingPlatform(FakeClock(), window=Window("WINWORD", "Contrat.docx"))
+    monkeypatch.setattr(cli, "current_platform", lambda: platform)
+    monkeypatch.setattr(Paths, "default", classmethod(lambda cls: paths))
+    assert cli.main(["run", "--log-level", "WARNING"]) == 0  # returns: the logoff ended it
+    assert time.monotonic() - started < 10
+    assert [name for name, _ in replies] == ["query", "end"]
+    assert all(waited < 1.0 for _, waited in replies)
+    # Stored before WM_ENDSESSION returned, then sent by the last upload.
+    spans = [span for batch in fake_server.stored for span in batch["spans"]]
+    assert {span["app"] for span in spans} == {"WINWORD"}
+    assert sum(span["duration_s"] for span in spans) >= 2.0
