@@ -3,6 +3,7 @@ the user-only ACL of the token (its pure parts; icacls itself runs on Windows on
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import subprocess
@@ -18,19 +19,30 @@ from oxytrack_agent.installer import PROFILE_DATA, own_lineage, purge_users_data
 
 
 @pytest.fixture
-def agent_named(tmp_path: Path) -> tuple[str, Path]:
-    """A program under a name of its own (at most 15 characters: Linux's process name)."""
+def agent_named(tmp_path: Path) -> tuple[str, list[str]]:
+    """A program that waits a minute, under a name of its own, and how to start it.
+
+    A copy of sleep (POSIX) or ping (Windows), so that stopping "every process of
+    that name" can only hit this test's own; at most 15 characters, Linux's limit.
+    """
     name = f"oxt-{secrets.token_hex(4)}"
+    if sys.platform == "win32":
+        name += ".exe"
+        program = tmp_path / name
+        shutil.copy(Path(os.environ["SYSTEMROOT"]) / "System32" / "PING.EXE", program)
+        return name, [str(program), "-n", "60", "127.0.0.1"]
     program = tmp_path / name
     shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
-    return name, program
+    return name, [str(program), "60"]
 
 
-def test_stop_agents_ends_every_process_of_that_name(agent_named: tuple[str, Path]) -> None:
-    name, program = agent_named
+def test_stop_agents_ends_every_process_of_that_name(
+    agent_named: tuple[str, list[str]],
+) -> None:
+    name, command = agent_named
     # Two "sessions" and one process of another name that must survive.
-    agents = [subprocess.Popen([str(program), "60"]) for _ in range(2)]
-    bystander = subprocess.Popen(["sleep", "60"])
+    agents = [subprocess.Popen(command, stdout=subprocess.DEVNULL) for _ in range(2)]
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -49,9 +61,11 @@ def test_stop_agents_ends_every_process_of_that_name(agent_named: tuple[str, Pat
             process.wait(5)
 
 
-def test_stop_agents_spares_its_own_process_and_parents(agent_named: tuple[str, Path]) -> None:
-    name, program = agent_named
-    agent = subprocess.Popen([str(program), "60"])
+def test_stop_agents_spares_its_own_process_and_parents(
+    agent_named: tuple[str, list[str]],
+) -> None:
+    name, command = agent_named
+    agent = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10
         while not any(p.info["name"] == name for p in psutil.process_iter(["name"])):

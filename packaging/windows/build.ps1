@@ -12,45 +12,26 @@
 #
 # -CheckReproducible builds the exe a second time from scratch and stops if the two
 # differ (before signing: a signature carries its own time).
+# -MsiOnly -MsiVersion 0.1.1 packages the exe already built under another version
+# (the workflow's upgrade test).
 param(
     [string]$Python = "python",
     [string]$OutDir = "dist",
-    [switch]$CheckReproducible
+    [switch]$CheckReproducible,
+    [switch]$MsiOnly,
+    [string]$MsiVersion = ""
 )
 $ErrorActionPreference = "Stop"
 $Root = (Resolve-Path "$PSScriptRoot\..\..").Path
 Set-Location $Root
 $Build = Join-Path $Root "build\windows"
 $Out = Join-Path $Root $OutDir
-New-Item -ItemType Directory -Force $Build, $Out | Out-Null
+$Payload = Join-Path $Build "payload"
+New-Item -ItemType Directory -Force $Build, $Out, $Payload | Out-Null
 
 function Invoke-Checked([string]$Exe, [string[]]$Arguments) {
     & $Exe @Arguments
     if ($LASTEXITCODE -ne 0) { throw "$Exe failed (exit $LASTEXITCODE)" }
-}
-
-# A venv of its own, with pinned build tools: the same inputs give the same exe.
-$Venv = Join-Path $Build "venv"
-if (-not (Test-Path "$Venv\Scripts\python.exe")) { Invoke-Checked $Python @("-m", "venv", $Venv) }
-$Py = "$Venv\Scripts\python.exe"
-Invoke-Checked $Py @("-m", "pip", "install", "-q", "-r", "packaging\windows\requirements-build.txt")
-Invoke-Checked $Py @("-m", "pip", "install", "-q", ".\agent")
-$Version = (& $Py -c "import oxytrack_agent; print(oxytrack_agent.__version__)").Trim()
-
-# Reproducible: timestamps from the last commit, a fixed hash seed.
-$env:SOURCE_DATE_EPOCH = (git log -1 --format=%ct).Trim()
-$env:PYTHONHASHSEED = "0"
-function Build-Exe([string]$Dist) {
-    Invoke-Checked $Py @("-m", "PyInstaller", "--noconfirm", "--clean",
-        "--distpath", $Dist, "--workpath", "$Build\work", "packaging\windows\oxytrack-agent.spec")
-}
-Build-Exe "$Build\dist"
-if ($CheckReproducible) {
-    Build-Exe "$Build\dist-again"
-    $First = (Get-FileHash "$Build\dist\oxytrack-agent.exe").Hash
-    $Second = (Get-FileHash "$Build\dist-again\oxytrack-agent.exe").Hash
-    if ($First -ne $Second) { throw "two builds differ: $First vs $Second" }
-    Write-Host "Reproducible: both builds are $First"
 }
 
 # --- signing -------------------------------------------------------------------------
@@ -58,8 +39,8 @@ $Pfx = $null
 if ($env:SIGNING_CERT_BASE64) {
     $Pfx = Join-Path $Build "signing.pfx"
     [IO.File]::WriteAllBytes($Pfx, [Convert]::FromBase64String($env:SIGNING_CERT_BASE64))
-    $SignTool = Get-ChildItem "${env:ProgramFiles(x86)}\Windows Kits\10\bin\*\x64\signtool.exe" |
-        Sort-Object FullName | Select-Object -Last 1
+    $SignTool = (Get-ChildItem "${env:ProgramFiles(x86)}\Windows Kits\10\bin\*\x64\signtool.exe" |
+        Sort-Object FullName | Select-Object -Last 1).FullName
     if (-not $SignTool) { throw "signtool.exe not found (Windows SDK)" }
 } else {
     # A GitHub Actions annotation, and plain enough to read in a local console.
@@ -69,18 +50,44 @@ $TimestampUrl = if ($env:SIGNING_TIMESTAMP_URL) { $env:SIGNING_TIMESTAMP_URL } e
 
 function Sign-File([string]$Path) {
     if (-not $Pfx) { return }
-    Invoke-Checked $SignTool.FullName @("sign", "/f", $Pfx, "/p", $env:SIGNING_CERT_PASSWORD,
+    Invoke-Checked $SignTool @("sign", "/f", $Pfx, "/p", $env:SIGNING_CERT_PASSWORD,
         "/fd", "SHA256", "/tr", $TimestampUrl, "/td", "SHA256", "/d", "OxyTrack Agent", $Path)
-    Invoke-Checked $SignTool.FullName @("verify", "/pa", $Path)
+    Invoke-Checked $SignTool @("verify", "/pa", $Path)
 }
 
-$Payload = Join-Path $Build "payload"
-New-Item -ItemType Directory -Force $Payload | Out-Null
-Copy-Item "$Build\dist\oxytrack-agent.exe" "$Payload\oxytrack-agent.exe" -Force
-Copy-Item "packaging\windows\oxytrack-agent.ico" "$Payload\oxytrack-agent.ico" -Force
-Sign-File "$Payload\oxytrack-agent.exe"
+# --- the frozen exe ------------------------------------------------------------------
+$Py = Join-Path $Build "venv\Scripts\python.exe"
+if (-not $MsiOnly) {
+    # A venv of its own, with pinned build tools: the same inputs give the same exe.
+    if (-not (Test-Path $Py)) { Invoke-Checked $Python @("-m", "venv", (Join-Path $Build "venv")) }
+    Invoke-Checked $Py @("-m", "pip", "install", "-q", "-r", "packaging\windows\requirements-build.txt")
+    Invoke-Checked $Py @("-m", "pip", "install", "-q", ".\agent")
 
-# --- MSI (WiX 3: the source also compiles with wixl, see packaging/windows/README.md) --
+    # Reproducible: timestamps from the last commit, a fixed hash seed.
+    $env:SOURCE_DATE_EPOCH = (git log -1 --format=%ct).Trim()
+    $env:PYTHONHASHSEED = "0"
+    function Build-Exe([string]$Dist) {
+        Invoke-Checked $Py @("-m", "PyInstaller", "--noconfirm", "--clean",
+            "--distpath", $Dist, "--workpath", "$Build\work", "packaging\windows\oxytrack-agent.spec")
+    }
+    Build-Exe "$Build\dist"
+    if ($CheckReproducible) {
+        Build-Exe "$Build\dist-again"
+        $First = (Get-FileHash "$Build\dist\oxytrack-agent.exe").Hash
+        $Second = (Get-FileHash "$Build\dist-again\oxytrack-agent.exe").Hash
+        if ($First -ne $Second) { throw "two builds differ: $First vs $Second" }
+        Write-Host "Reproducible: both builds are $First"
+    }
+    Copy-Item "$Build\dist\oxytrack-agent.exe" "$Payload\oxytrack-agent.exe" -Force
+    Copy-Item "packaging\windows\oxytrack-agent.ico" "$Payload\oxytrack-agent.ico" -Force
+    Sign-File "$Payload\oxytrack-agent.exe"
+    Copy-Item "$Payload\oxytrack-agent.exe" "$Out\oxytrack-agent.exe" -Force
+}
+$Version = if ($MsiVersion) { $MsiVersion } else {
+    (& $Py -c "import oxytrack_agent; print(oxytrack_agent.__version__)").Trim()
+}
+
+# --- MSI (WiX 3; the same source compiles with wixl in make test) --------------------
 $CandlePath = (Get-Command candle.exe -ErrorAction SilentlyContinue).Source
 if (-not $CandlePath -and $env:WIX -and (Test-Path (Join-Path $env:WIX "bin\candle.exe"))) {
     $CandlePath = Join-Path $env:WIX "bin\candle.exe"
@@ -92,7 +99,7 @@ if (-not $CandlePath) {
 }
 $WixBin = Split-Path $CandlePath
 $Msi = Join-Path $Out "oxytrack-agent-$Version.msi"
-# Relative payload path, as wixl needs: both compilers run from the build folder.
+# A relative payload path, as wixl needs: both compilers run from the build folder.
 Push-Location $Build
 try {
     Invoke-Checked "$WixBin\candle.exe" @("-nologo", "-arch", "x64", "-dVersion=$Version",
@@ -102,11 +109,11 @@ try {
     Pop-Location
 }
 Sign-File $Msi
+if ($Pfx) { Remove-Item $Pfx -Force }
 
-Copy-Item "$Payload\oxytrack-agent.exe" "$Out\oxytrack-agent.exe" -Force
-Get-ChildItem $Out -File -Include *.exe, *.msi -Recurse | Get-FileHash -Algorithm SHA256 |
+Get-ChildItem $Out -File | Where-Object { $_.Extension -in ".exe", ".msi" } |
+    Get-FileHash -Algorithm SHA256 |
     ForEach-Object { "$($_.Hash.ToLower())  $(Split-Path -Leaf $_.Path)" } |
     Set-Content -Encoding ascii "$Out\SHA256SUMS"
-if ($Pfx) { Remove-Item $Pfx -Force }
-Write-Host "Built $Out\oxytrack-agent.exe and $Msi (version $Version)"
+Write-Host "Built $Msi (version $Version)"
 Get-Content "$Out\SHA256SUMS"
