@@ -19,6 +19,7 @@ LRESULT = ctypes.c_ssize_t
 
 PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
 NOTIFY_FOR_THIS_SESSION = 0
+DEVICE_NOTIFY_WINDOW_HANDLE = 0
 WS_EX_TOOLWINDOW = 0x00000080
 WS_OVERLAPPED = 0x00000000
 EVENT_SYSTEM_FOREGROUND = 0x0003
@@ -169,6 +170,9 @@ class Win32:
         # Session notifications (lock, unlock, fast user switching, RDP).
         proto(self.wtsapi32.WTSRegisterSessionNotification, b, h, d)
         proto(self.wtsapi32.WTSUnRegisterSessionNotification, b, h)
+        # Sleep and resume on Modern Standby PCs too (Windows 8 and later).
+        proto(u.RegisterSuspendResumeNotification, wintypes.HANDLE, wintypes.HANDLE, d)
+        proto(u.UnregisterSuspendResumeNotification, b, wintypes.HANDLE)
         # Foreground and title changes.
         proto(
             u.SetWinEventHook,

@@ -11,7 +11,8 @@ process that loads user32 no longer gets CTRL_LOGOFF_EVENT either
 - `WTSRegisterSessionNotification` sends it WM_WTSSESSION_CHANGE: lock,
   unlock, fast user switching and Remote Desktop (dis)connections, instead
   of polling the input desktop each second.
-- WM_POWERBROADCAST: suspend and resume.
+- WM_POWERBROADCAST: suspend and resume (also registered with
+  RegisterSuspendResumeNotification, which Modern Standby PCs need).
 - WM_QUERYENDSESSION / WM_ENDSESSION: the run loop's `EndOfSession` stores
   the open span before Windows ends the process; WM_CLOSE (taskkill without
   /F, the Restart Manager of an MSI upgrade) stops the agent the same way.
@@ -34,6 +35,7 @@ from typing import Any
 from oxytrack_agent.platforms import Window
 from oxytrack_agent.platforms.win32api import (
     CHILDID_SELF,
+    DEVICE_NOTIFY_WINDOW_HANDLE,
     EVENT_OBJECT_NAMECHANGE,
     EVENT_SYSTEM_FOREGROUND,
     NOTIFY_FOR_THIS_SESSION,
@@ -82,12 +84,18 @@ class SessionWatcher:
         self._wndproc: Any = api.WNDPROC(self._window_proc)
         self._winevent: Any = api.WINEVENTPROC(self._on_winevent)
         self._hooks: list[int] = []
+        self._power = 0
         self._title_hook = 0
         self._watched = 0
         self._thread = threading.Thread(target=self._run, name="windows-session", daemon=True)
         self._thread.start()
         if not self._ready.wait(START_TIMEOUT_S) or not self.hwnd:
             raise RuntimeError(self._error or "the hidden window did not start")
+
+    @property
+    def sleep_notifications(self) -> bool:
+        """True when RegisterSuspendResumeNotification took this window."""
+        return bool(self._power)
 
     @property
     def running(self) -> bool:
@@ -138,6 +146,9 @@ class SessionWatcher:
         if not self.notifications:
             # Early at logon the session service may not answer yet: poll instead.
             log.warning("session notifications unavailable (error %d)", api.last_error())
+        # Top-level windows get the classic sleep's broadcast; on a Modern
+        # Standby PC the suspend and resume come to registered windows.
+        self._power = u.RegisterSuspendResumeNotification(hwnd, DEVICE_NOTIFY_WINDOW_HANDLE) or 0
         hook = u.SetWinEventHook(
             EVENT_SYSTEM_FOREGROUND,
             EVENT_SYSTEM_FOREGROUND,
@@ -183,6 +194,9 @@ class SessionWatcher:
             if msg == WM_DESTROY:
                 if self.notifications:
                     self._api.wtsapi32.WTSUnRegisterSessionNotification(hwnd)
+                if self._power:
+                    u.UnregisterSuspendResumeNotification(self._power)
+                    self._power = 0
                 u.PostQuitMessage(0)
                 return 0
         except Exception:

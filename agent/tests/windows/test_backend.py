@@ -182,6 +182,7 @@ def test_a_posted_lock_notification_locks_the_session_at_its_moment(
 ) -> None:
     assert platform.watcher is not None
     assert platform.watcher.notifications, "WTSRegisterSessionNotification failed"
+    assert platform.watcher.sleep_notifications, "RegisterSuspendResumeNotification failed"
     user32 = win32().user32
     before = time.monotonic()
     user32.PostMessageW(platform.watcher.hwnd, WM_WTSSESSION_CHANGE, WTS_SESSION_LOCK, 0)
