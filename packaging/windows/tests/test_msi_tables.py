@@ -178,6 +178,8 @@ def test_public_properties_are_declared_without_a_value() -> None:
         assert name in declared, name
         assert declared[name].get("Value") is None, name
         assert name.isupper()  # public: settable on the msiexec command line
+        # Passed to the elevated install (WiX's SecureCustomProperties; wixl ignores it).
+        assert declared[name].get("Secure") == "yes", name
 
 
 def test_no_value_given_keeps_the_installed_settings_on_upgrade(msi: Msi) -> None:
