@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import logging.handlers
 import os
-import shutil
 import signal
 import sqlite3
 import sys
@@ -17,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from oxytrack_agent import __version__
 from oxytrack_agent.config import Config, FatalError, Paths, load_config, load_token
@@ -31,6 +30,7 @@ from oxytrack_agent.enroll import (
 from oxytrack_agent.health import Health, state_path
 from oxytrack_agent.i18n import _, install_argparse
 from oxytrack_agent.lock import AlreadyRunning, SingleInstance, is_running
+from oxytrack_agent.logfile import RotatingLog
 from oxytrack_agent.pause import PauseRefused, PauseWatch, pause_path, start_pause, stop_pause
 from oxytrack_agent.platforms import (
     Platform,
@@ -57,20 +57,16 @@ SHUTDOWN_BUDGET_S = 5.0
 
 
 def _local_tz() -> tzinfo:
-    import tzlocal
+    from oxytrack_agent.localzone import local_zone
 
-    return tzlocal.get_localzone()
+    return local_zone()
 
 
 def _setup_logging(paths: Paths, level: str) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     try:
         paths.data_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(
-            logging.handlers.RotatingFileHandler(
-                paths.log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-            )
-        )
+        handlers.append(RotatingLog(paths.log_file, max_bytes=1_000_000, backups=3))
     except OSError as exc:  # no room for even an empty file: log to stderr only
         print(_("journal indisponible : {error}").format(error=exc), file=sys.stderr)
     logging.basicConfig(
@@ -517,6 +513,8 @@ def cmd_uninstall(_args: argparse.Namespace, paths: Paths) -> int:
         autostart.uninstall()
     finally:
         lock.release()
+    import shutil  # not at module level: `run` never needs it (bz2, lzma)
+
     for directory in (paths.config_dir, paths.data_dir):
         shutil.rmtree(directory, ignore_errors=True)
     print(_("Agent désinstallé : démarrage automatique, jeton, configuration et file supprimés."))
@@ -526,9 +524,34 @@ def cmd_uninstall(_args: argparse.Namespace, paths: Paths) -> int:
 # --- parser ------------------------------------------------------------------------
 
 
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's help formatter at the terminal's width, as shutil.get_terminal_size finds it.
+
+    Left to itself, argparse imports shutil (and its bz2 and lzma) for that at
+    every parser it builds, `run` included: ~0.4 MiB of the agent's memory.
+    """
+    columns = 0
+    with contextlib.suppress(KeyError, ValueError):
+        columns = int(os.environ["COLUMNS"])
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return argparse.HelpFormatter(prog, width=(columns or 80) - 2)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help is laid out by `_help_formatter`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _help_formatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (one subcommand per action)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="oxytrack-agent", description=_("Agent OxyTrack (mesure du temps par application).")
     )
     parser.add_argument(
@@ -537,7 +560,11 @@ def build_parser() -> argparse.ArgumentParser:
         version=f"%(prog)s {__version__}",
         help=_("afficher la version et quitter"),
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        parser_class=_Parser,
+    )
 
     p = sub.add_parser("enroll", help=_("inscrire ce poste auprès du serveur"))
     p.add_argument("--server", required=True, help=_("adresse du serveur, https://…"))

@@ -43,14 +43,9 @@ class Choices:
 
 def local_time_zone() -> str:
     """The IANA name of this machine's time zone (e.g. Europe/Paris)."""
-    import tzlocal
+    from oxytrack_agent.localzone import local_zone_name
 
-    try:
-        return str(tzlocal.get_localzone_name() or "UTC")
-    except Exception:
-        # A broken /etc/localtime must not block enrollment: the server falls
-        # back to its own zone, which is what UTC-less would mean anyway.
-        return "UTC"
+    return local_zone_name()
 
 
 def local_ips() -> list[str]:

@@ -129,6 +129,10 @@ class Queue:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # SQLite's page cache grows to 2 MiB per connection (two in `run`) as
+            # the file grows, e.g. while the server is down for days: 512 KiB each
+            # bounds the agent's memory, and the OS caches the file anyway.
+            self._db.execute("PRAGMA cache_size=-512")
             self._migrate()
         except BaseException:
             # A full disk fails here: let go of the file (and its -shm) at once.

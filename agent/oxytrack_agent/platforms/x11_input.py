@@ -17,8 +17,10 @@ import time
 from collections import deque
 from typing import Any
 
-from Xlib import X, display
+from Xlib import X
 from Xlib.ext import record
+
+from oxytrack_agent.platforms.x11 import open_display
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ class XRecordCounter:
         """
         if not self._control.has_extension("RECORD"):
             raise RuntimeError("the X server has no RECORD extension")
-        recording = display.Display(self._display_name)
+        recording = open_display(self._display_name)
         self._context = self._control.record_create_context(
             0, [record.AllClients], [_range(X.KeyPress), _range(X.ButtonPress)]
         )
