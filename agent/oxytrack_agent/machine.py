@@ -64,23 +64,21 @@ def read_machine_settings(source: Source | None = None) -> MachineSettings | Non
     )
 
 
-def registry_source() -> Source:
-    """Values of HKLM\\Software\\OxyTrack\\Agent, read each time (an upgrade may change them)."""
+def registry_source(key: str = MACHINE_KEY, hive: int | None = None) -> Source:
+    """Values of HKLM\\Software\\OxyTrack\\Agent (or `key` of `hive`), read each time
+    (an upgrade may change them)."""
     if sys.platform != "win32":
         raise OSError("the registry exists on Windows only")
     import winreg
+
+    root = winreg.HKEY_LOCAL_MACHINE if hive is None else hive
 
     def read(name: str) -> str | None:
         try:
             # KEY_WOW64_64KEY: the MSI is x64 and so writes the 64-bit view, whatever
             # the bitness of the process reading.
-            with winreg.OpenKey(
-                winreg.HKEY_LOCAL_MACHINE,
-                MACHINE_KEY,
-                0,
-                winreg.KEY_READ | winreg.KEY_WOW64_64KEY,
-            ) as key:
-                value, kind = winreg.QueryValueEx(key, name)
+            with winreg.OpenKey(root, key, 0, winreg.KEY_READ | winreg.KEY_WOW64_64KEY) as opened:
+                value, kind = winreg.QueryValueEx(opened, name)
         except OSError:
             return None
         return str(value) if kind in (winreg.REG_SZ, winreg.REG_EXPAND_SZ) else None
