@@ -212,6 +212,9 @@ def load_token(paths: Paths) -> str:
 
 def agent_command(*args: str) -> list[str]:
     """How to run `oxytrack-agent ARGS` with this very installation (autostart, the tray)."""
+    if getattr(sys, "frozen", False):
+        # The frozen Windows agent (PyInstaller): the exe is the command, no `-m`.
+        return [sys.executable, *args]
     return [sys.executable, "-m", "oxytrack_agent", *args]
 
 
