@@ -3,6 +3,7 @@
     python ci_server.py prepare          agents upload every 10 s (a global policy row)
     python ci_server.py agent USERNAME   exit 0 once USERNAME's one device has sent spans
     python ci_server.py devices N        exit 0 when exactly N devices are enrolled
+    python ci_server.py users A B ...    exit 0 when each user has one device of their own
 
 Run with the server's Python, in the environment of `oxytrack` (OXYTRACK_VAR_DIR).
 """
@@ -58,6 +59,18 @@ def devices(count: int) -> int:
     return 0 if found == count else 1
 
 
+def users(usernames: list[str]) -> int:
+    """0 when each of `usernames` is a distinct employee with exactly one device."""
+    from oxytrack.org.models import Device
+
+    owners = [d.employee for d in Device.objects.select_related("employee")]
+    for employee in owners:
+        print(f"{employee.username} ({employee.display_name!r}), employee {employee.public_id}")
+    names = sorted(e.username.lower() for e in owners)
+    distinct = len({e.pk for e in owners}) == len(owners)
+    return 0 if distinct and names == sorted(u.lower() for u in usernames) else 1
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oxytrack.settings")
     django.setup()
@@ -68,4 +81,6 @@ if __name__ == "__main__":
         sys.exit(agent(rest[0]))
     if command == "devices":
         sys.exit(devices(int(rest[0])))
+    if command == "users":
+        sys.exit(users(rest))
     sys.exit(f"unknown command {command}")
