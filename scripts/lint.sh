@@ -14,4 +14,6 @@ echo "== mypy (agent, strict)"; "$bin/mypy" agent/oxytrack_agent || status=1
 echo "== mypy (agent, as on Windows)"
 "$bin/mypy" --platform win32 --cache-dir .mypy_cache/win32 --follow-imports=silent \
   agent/oxytrack_agent/platforms/win*.py agent/tests/windows || status=1
+"$bin/mypy" --platform win32 --cache-dir .mypy_cache/win32 --follow-imports=silent \
+  agent/oxytrack_agent/{acl,machine,installer,winconsole}.py || status=1  # the MSI's side
 exit $status
