@@ -3,7 +3,7 @@
 Retries back off exponentially with full jitter (a uniform wait in 0..2**(n-1)
 seconds after the n-th failure in a row, capped at 10 minutes) and honour
 `Retry-After`; the sleep is an Event wait so shutdown never waits for a
-backoff. A dozen lines rather than tenacity: tenacity (with inspect and
+backoff. A dozen lines rather than tenacity: tenacity (with its
 concurrent.futures) cost ~1 MiB of the always-running agent's memory. 401
 stops uploading until re-enrollment; any other 4xx sets the batch aside with
 the server's message and the rest goes on.
