@@ -166,11 +166,16 @@ def test_the_tray_icon_embeds_and_a_click_on_it_pauses_the_real_agent(
         assert "Suivi repris." in agent.cli("resume").stdout
         assert wait_for_tooltip(x_session, icon, "Suivi actif") == "Suivi actif"
         type_for(x_session, 2)
+        code, _ = agent.stop()
+        assert code == 0, agent.log_text()
+        assert wait_for_tooltip(x_session, icon, "Agent arrêté").startswith("Agent arrêté")
+        device_id = agent.device_id
+        # Uninstalling the agent takes the icon away too (its logon entry is gone already).
+        assert agent.cli("uninstall").returncode == 0
+        assert tray.wait(10) == 0
     finally:
         stop_process(tray)
-    code, _ = agent.stop()
-    assert code == 0, agent.log_text()
-    spans = stored(oxytrack_server, agent.device_id, started)
+    spans = stored(oxytrack_server, device_id, started)
     pauses = [s for s in spans if not s["tracked"]]
     assert pauses, spans
     assert sum(s["duration_s"] for s in pauses) >= 2.5, pauses

@@ -18,13 +18,15 @@ Backends (pystray picks one at import time):
   window manager) after a short wait at logon: the small window is shown
   instead, in this process, until a tray host appears (a panel started
   late): then the window closes and the icon takes over. A tray host that
-  goes away and comes back (a panel restarted) gets the icon again.
+  goes away and comes back (a panel restarted), or drops the request, gets
+  asked again. `oxytrack-agent uninstall` (the configuration gone) ends it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -149,10 +151,17 @@ class Tray:
         self.stop_event = threading.Event()
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self.state = self.read_state()
+        #: `oxytrack-agent uninstall` removes the configuration: the icon then goes too.
+        self._enrolled_at_start = paths.config_file.exists()
+        #: Seconds in a row a tray host was there without holding the icon (xorg).
+        self._unheld = 0
         import pystray
 
         self._pystray = pystray
-        self.icon: Any = _icon_class()(
+        self.icon: Any = self._new_icon()
+
+    def _new_icon(self) -> Any:
+        return _icon_class()(
             "oxytrack",
             draw_icon(self.state.mode),
             state_text(self.state),
@@ -240,27 +249,62 @@ class Tray:
         self.icon.menu = self.build_menu(state)
         log.info("tray state: %s", state.mode.value)
 
-    def _redock(self) -> None:
-        """xorg: dock again in a tray host that replaced the one that went away.
+    def uninstalled(self) -> bool:
+        """True once the agent this icon started with has been uninstalled."""
+        return self._enrolled_at_start and not self.paths.config_file.exists()
 
-        pystray looks for a new host only once, when the old one is destroyed;
-        a panel that restarts a moment later would never get the icon back.
+    def _embedded(self, display: Any) -> bool:
+        """Whether a tray host holds our icon window (its parent is not the root)."""
+        from Xlib.error import XError
+
+        try:
+            window = display.create_resource_object("window", self.icon._window.id)
+            return bool(window.query_tree().parent.id != display.screen().root.id)
+        except XError:
+            return False
+
+    def _redock(self, display: Any) -> None:
+        """xorg: ask again to be docked when a tray host is there but does not hold the icon.
+
+        pystray asks once at start and once when its host is destroyed. A panel
+        that restarts a moment later, or that drops a request sent while it was
+        still starting (trayer does), would never show the icon. `display` is
+        this thread's own connection: pystray's is being read by its loop.
         """
-        if getattr(self.icon, "_systray_manager", True) is None and tray_host_present():
-            log.info("a tray host is back: docking the icon again")
+        if self._embedded(display) or not tray_host_present():
+            self._unheld = 0
+            return
+        self._unheld += 1
+        if self._unheld >= 2:  # a request takes a moment to be served
+            log.info("a tray host is there but does not hold the icon: docking again")
+            self._unheld = 0
             self.icon._show()
 
     def _watch(self, icon: Any) -> None:
         icon.visible = True
         xorg = self._pystray.Icon.__module__.endswith("_xorg")
         log.info("tray icon shown (backend %s)", self._pystray.Icon.__module__)
-        while not self.stop_event.wait(REFRESH_S):
-            try:
-                self.refresh()
-                if xorg:
-                    self._redock()
-            except Exception:  # a half-written policy file, a display hiccup: try again
-                log.exception("tray refresh failed")
+        display = None
+        if xorg:
+            from Xlib import display as xdisplay
+
+            display = xdisplay.Display()
+        try:
+            # Ends with the process, or when this icon is replaced (see run()).
+            while not self.stop_event.wait(REFRESH_S) and icon is self.icon:
+                if self.uninstalled():
+                    log.info("the agent was uninstalled: the tray icon goes too")
+                    self._stop_from_thread(xorg=xorg)
+                    return
+                try:
+                    self.refresh()
+                    if display is not None:
+                        self._redock(display)
+                except Exception:  # a half-written policy file, a display hiccup: try again
+                    log.exception("tray refresh failed")
+        finally:
+            if display is not None:
+                display.close()
 
     def run(self) -> int:
         """Show the icon until stopped (SIGTERM, SIGINT, logoff)."""
@@ -272,7 +316,15 @@ class Tray:
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), on_signal)
         try:
-            self.icon.run(setup=self._watch)
+            while True:
+                self.icon.run(setup=self._watch)
+                if self.stop_event.is_set():
+                    break
+                # The loop ends by itself only when our window was destroyed: a panel
+                # that went away can take its embedded windows with it. Show a new one.
+                log.info("the tray host took the icon's window away: showing a new one")
+                time.sleep(REFRESH_S)
+                self.icon = self._new_icon()
         finally:
             self.stop_event.set()
             for child in self._children.values():
@@ -280,6 +332,20 @@ class Tray:
                     if child.poll() is None:
                         child.terminate()
         return 0
+
+    def _stop_from_thread(self, *, xorg: bool) -> None:
+        """Stop from the watch thread.
+
+        On xorg, pystray's stop() from another thread shares one python-xlib
+        connection with the loop blocked reading it, and the loop sometimes
+        never sees its window's end (1 run in 5 here). A SIGTERM to ourselves
+        runs the handler in the main thread, where the loop is: the same path
+        as a logoff.
+        """
+        if xorg and hasattr(signal, "SIGTERM"):
+            os.kill(os.getpid(), signal.SIGTERM)
+        else:
+            self.stop()
 
     def stop(self) -> None:
         """End the loop (from a signal handler or another thread)."""
