@@ -41,7 +41,7 @@ env -u DATABASE_URL .venv/bin/python -m pytest "$@"
 report SQLite $?
 
 echo "== pytest on PostgreSQL"
-# Tests marked `once` start their own embedded server: same result on both passes.
+# Tests marked `once` do not depend on DATABASE_URL (docs/testing.md): the SQLite pass ran them.
 scripts/with-postgres.sh .venv/bin/python -m pytest -m "not once" "$@"
 report PostgreSQL $?
 
