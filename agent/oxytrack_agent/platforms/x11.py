@@ -57,6 +57,54 @@ def open_display(display_name: str | None) -> Any:
     return connection
 
 
+class ServerClock:
+    """X server timestamps (milliseconds, wrapping at 2**32) as this process's monotonic time.
+
+    An event reaches us some milliseconds after the server stamped it, more
+    under load, and each of our X threads reads its own connection: stamped
+    on arrival, a key pressed just before a focus change could come out after
+    it. Stamped by the server's clock, input and changes keep their order.
+    The offset between the two clocks is the smallest (arrival - server time)
+    seen: arrival is never before the event. It may grow by AGE seconds per
+    second when no event refreshes it, so a drift between the two clocks (an
+    X server on another host) cannot make old moments appear later than they
+    arrived; a mapped moment is never after its arrival.
+    """
+
+    AGE = 1e-3  # 1 ms per second: far above the drift of two real clocks
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offset: float | None = None
+        self._offset_at = 0.0
+        self._last_ms: int | None = None
+        self._wraps = 0
+
+    def monotonic(self, server_ms: int, arrival: float) -> float:
+        """The monotonic moment of an event stamped `server_ms`, read at `arrival`."""
+        with self._lock:
+            t = self._unwrap(server_ms) / 1000.0
+            candidate = arrival - t
+            if self._offset is None:
+                self._offset = candidate
+            else:
+                aged = self._offset + self.AGE * max(0.0, arrival - self._offset_at)
+                self._offset = min(candidate, aged)
+            self._offset_at = arrival
+            return t + self._offset
+
+    def _unwrap(self, ms: int) -> int:
+        """`ms` on a clock that does not wrap (the server's wraps every 49.7 days)."""
+        if self._last_ms is None or self._last_ms <= ms <= self._last_ms + 2**31:
+            self._last_ms = ms
+        elif ms < self._last_ms - 2**31:  # wrapped
+            self._wraps += 1
+            self._last_ms = ms
+        elif ms > self._last_ms + 2**31:  # from just before the last wrap, read late
+            return ms + (self._wraps - 1) * 2**32
+        return ms + self._wraps * 2**32
+
+
 def decode_text_property(value: bytes | str, type_name: str) -> str:
     """Decode a WM_NAME-like property according to its declared type."""
     if isinstance(value, str):
@@ -113,13 +161,17 @@ class ChangeWatcher:
     X server sends an event: a `PropertyNotify` of `_NET_ACTIVE_WINDOW` on the
     root (the window manager moved the focus), of `_NET_WM_NAME`/`WM_NAME` on
     the active window (its title changed), or a MIT-SCREEN-SAVER notify (the
-    session locked or unlocked). It stamps each with `time.monotonic()` on
-    arrival (a few milliseconds late at most), so the sampler can place input
-    on either side of a change it sees up to a second later. No polling: idle
+    session locked or unlocked). It places each at the server's timestamp of
+    the event (`ServerClock`, shared with the input counter), so the sampler
+    can place input on either side of a change it sees up to a second later,
+    whichever thread read its event first. No polling: idle
     sessions cost nothing, and a busy one a wake-up per change.
     """
 
-    def __init__(self, display_name: str | None) -> None:
+    def __init__(self, display_name: str | None, clock: ServerClock | None = None) -> None:
+        self._clock = clock or ServerClock()
+        #: The latest `until` asked for: a change read later is placed after it.
+        self._asked_until = float("-inf")
         self._display = open_display(display_name)
         # Reads the window after each change, in this thread, on this connection
         # (each connection costs memory, see open_display).
@@ -148,6 +200,7 @@ class ChangeWatcher:
     def changes(self, after: float, until: float) -> Changes:
         """Focus/title changes (with the window then), locks and unlocks in (after, until]."""
         with self._lock:
+            self._asked_until = max(self._asked_until, until)
             # Older events can never be asked for again: the sampler moves on.
             while self._events and self._events[0][0] <= after:
                 self._events.popleft()
@@ -165,7 +218,8 @@ class ChangeWatcher:
         except Exception:  # the X server may already be gone (logoff)
             log.debug("change watcher: display already closed")
 
-    def _note(self, kind: str, at: float) -> None:
+    def _note(self, kind: str, server_ms: int, arrival: float) -> None:
+        at = self._clock.monotonic(server_ms, arrival)
         window = None
         if kind == "focus":
             try:
@@ -173,6 +227,9 @@ class ChangeWatcher:
             except error.XError:
                 window = None
         with self._lock:
+            # Seen after the sampler read past its moment: at the earliest moment
+            # still open, rather than never.
+            at = max(at, self._asked_until + 1e-6, self._events[-1][0] if self._events else at)
             self._events.append((at, kind, window))
 
     def _watch_active(self) -> None:
@@ -204,7 +261,7 @@ class ChangeWatcher:
     def _handle(self, event: Any, at: float) -> None:
         if event.type == X.PropertyNotify:
             if event.window.id == self._root.id and event.atom == self._net_active:
-                self._note("focus", at)
+                self._note("focus", event.time, at)
                 self._watch_active()
                 self._display.flush()
             elif (
@@ -212,12 +269,12 @@ class ChangeWatcher:
                 and event.window.id == self._watched.id
                 and event.atom in self._titles
             ):
-                self._note("focus", at)
+                self._note("focus", event.time, at)
         elif event.type == self._saver_event:
             if event.state == screensaver.StateOn:
-                self._note("lock", at)
+                self._note("lock", event.timestamp, at)
             elif event.state == screensaver.StateOff:
-                self._note("unlock", at)
+                self._note("unlock", event.timestamp, at)
 
 
 class X11Platform:
@@ -241,9 +298,11 @@ class X11Platform:
         self._has_screensaver = self._display.has_extension("MIT-SCREEN-SAVER")
         self._has_res = self._display.has_extension("X-Resource")
         self._watcher: ChangeWatcher | None = None
+        #: One mapping of the server's clock for the change watcher and the input counter.
+        self._server_clock = ServerClock()
         if watch:
             try:
-                self._watcher = ChangeWatcher(self._display_name)
+                self._watcher = ChangeWatcher(self._display_name, self._server_clock)
             except Exception as exc:  # without it, changes are placed at the sample
                 log.warning("X change watcher unavailable: %s", exc)
 
@@ -255,7 +314,7 @@ class X11Platform:
         """
         from oxytrack_agent.platforms.x11_input import XRecordCounter
 
-        return XRecordCounter(self._display_name, control=self._display)
+        return XRecordCounter(self._display_name, control=self._display, clock=self._server_clock)
 
     def close(self) -> None:
         """Stop the change watcher and close the display connection."""

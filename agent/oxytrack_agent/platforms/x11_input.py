@@ -5,22 +5,24 @@ display connections, a thread and its own key-symbol tables, and it imports
 its whole keyboard layer (about 5 MiB of the agent's memory budget). Counting
 needs none of that: one RECORD context for the KeyPress and ButtonPress device
 events of all clients, on one connection of its own, read by one thread that
-looks only at each event's type and button number. Which key was pressed is
-never decoded. python-xlib is already the X11 backend's library.
+looks only at each event's type, button number and server timestamp. Which
+key was pressed is never decoded. python-xlib is already the X11 backend's library.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from Xlib import X
 from Xlib.ext import record
 
-from oxytrack_agent.platforms.x11 import open_display
+from oxytrack_agent.platforms.x11 import ServerClock, open_display
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +60,19 @@ class XRecordCounter:
     connection is busy reading for as long as the context is enabled.
     """
 
-    def __init__(self, display_name: str | None, control: Any) -> None:
+    def __init__(
+        self,
+        display_name: str | None,
+        control: Any,
+        clock: ServerClock | None = None,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._display_name = display_name
         self._control = control
+        self._clock = clock or ServerClock()
+        self._now = now
+        #: The latest `until` taken: an event read later is placed after it.
+        self._taken_until = float("-inf")
         self._keys: deque[float] = deque(maxlen=MAX_PENDING_EVENTS)
         self._clicks: deque[float] = deque(maxlen=MAX_PENDING_EVENTS)
         self._lock = threading.Lock()
@@ -108,6 +120,7 @@ class XRecordCounter:
     def take(self, until: float) -> tuple[list[float], list[float]]:
         """Monotonic times of key presses and clicks up to `until`, and forget them."""
         with self._lock:
+            self._taken_until = max(self._taken_until, until)
             return _pop_until(self._keys, until), _pop_until(self._clicks, until)
 
     def _run(self, recording: Any, context: int) -> None:
@@ -130,20 +143,23 @@ class XRecordCounter:
         if reply.category != record.FromServer:
             return
         data = reply.data
-        keys = clicks = 0
+        arrival = self._now()
         for at in range(0, len(data) - _EVENT_SIZE + 1, _EVENT_SIZE):
             kind = data[at] & 0x7F
             if kind == X.KeyPress:
-                keys += 1
+                events = self._keys
             elif kind == X.ButtonPress and data[at + 1] not in SCROLL_BUTTONS:
-                clicks += 1
-        if keys or clicks:
-            # Stamped on arrival (a few ms late at most), under the lock, so an
-            # event stamped before the sampler's reading is there when it takes.
+                events = self._clicks
+            else:
+                continue
+            # Bytes 4-7: the server's timestamp (ms), in this client's byte order.
+            server_ms = int.from_bytes(data[at + 4 : at + 8], sys.byteorder)
+            moment = self._clock.monotonic(server_ms, arrival)
+            # Under the lock, so an event placed before the sampler's reading is
+            # there when it takes; one read after that reading goes to the next.
             with self._lock:
-                now = time.monotonic()
-                self._keys.extend([now] * keys)
-                self._clicks.extend([now] * clicks)
+                last = events[-1] if events else moment
+                events.append(max(moment, self._taken_until + 1e-6, last))
 
 
 def _pop_until(events: deque[float], until: float) -> list[float]:
