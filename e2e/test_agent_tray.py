@@ -95,6 +95,18 @@ def icon_window(x_session: XSession, timeout: float = 20) -> tuple[int, list[tup
     raise AssertionError("no tray icon embedded in trayer")
 
 
+def destroy_window(x_session: XSession, window: int) -> None:
+    """Destroy another client's window, as a tray host tearing down its sockets does."""
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(x_session.display)
+    try:
+        d.create_resource_object("window", window).destroy()
+        d.sync()
+    finally:
+        d.close()
+
+
 def tooltip(x_session: XSession, window: int) -> str:
     """The icon's title (pystray writes it as the window's WM_NAME)."""
     from Xlib import display as xdisplay
@@ -221,7 +233,14 @@ def test_without_a_tray_host_the_small_window_appears_until_a_panel_starts(
         second, ancestors = icon_window(x_session)
         assert ("panel", "trayer") in ancestors
         assert second == icon
+        # A host that destroys the windows it holds (some panels do on a reload):
+        # a new icon comes back.
+        destroy_window(x_session, second)
+        third, ancestors = icon_window(x_session)
+        assert third != second and ("panel", "trayer") in ancestors
         assert tray.poll() is None
+        tray.terminate()  # a logoff
+        assert tray.wait(5) == 0
     finally:
         stop_process(tray)
         if panel is not None:

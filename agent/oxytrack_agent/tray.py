@@ -254,14 +254,18 @@ class Tray:
         return self._enrolled_at_start and not self.paths.config_file.exists()
 
     def _embedded(self, display: Any) -> bool:
-        """Whether a tray host holds our icon window (its parent is not the root)."""
+        """Whether a tray host holds our icon window (its parent is not the root).
+
+        A window already gone counts as held: there is nothing to dock, run()
+        makes a new icon once pystray's loop sees it go.
+        """
         from Xlib.error import XError
 
         try:
             window = display.create_resource_object("window", self.icon._window.id)
             return bool(window.query_tree().parent.id != display.screen().root.id)
         except XError:
-            return False
+            return True
 
     def _redock(self, display: Any) -> None:
         """xorg: ask again to be docked when a tray host is there but does not hold the icon.
