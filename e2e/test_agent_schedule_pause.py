@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from .conftest import Agent, LiveServer, XSession, stop_process
+from .test_agent_edges import FAKETIME_LIB
 
 # `once`: what this checks happens in the agent (or the browser); the server's database
 # plays no part, so the PostgreSQL pass would only repeat it (docs/testing.md).
@@ -29,6 +30,9 @@ PARIS = ZoneInfo("Europe/Paris")  # the agents' TZ (conftest)
 WORK = ("Oxyworka", "Tournées de la semaine")
 PRIVATE = ("Oxyprivb", "Rendez-vous médical perso")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# From the policy's start to the end of working hours: enough for the agent to enroll,
+# start (12 s seen on a loaded machine) and record a while.
+BOUNDARY_LEAD_S = 30
 
 
 def enroll(agent: Agent, server: LiveServer) -> None:
@@ -146,13 +150,24 @@ def test_a_window_seen_only_during_a_pause_never_reaches_the_server(
     assert PRIVATE[1] not in [title for _app, title in totals["windows"]]
 
 
+@pytest.mark.skipif(
+    not FAKETIME_LIB.exists(), reason="Debian package faketime (scripts/test.sh installs it)"
+)
 def test_nothing_leaves_the_pc_after_working_hours_end(
-    x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any
+    x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any, tmp_path: Path
 ) -> None:
-    now = datetime.now(PARIS)
-    boundary = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    if (boundary - now).total_seconds() < 20:  # leave the agent time to start first
-        boundary += timedelta(minutes=1)
+    # Working hours end on a whole minute. Rather than wait 20 to 80 s for the next
+    # one, the agent's wall clock runs `behind` seconds late (libfaketime; its
+    # monotonic clock stays true) so that its minute ends BOUNDARY_LEAD_S from now.
+    # Times below are the agent's: what it reads, sends and the server stores.
+    behind = int((time.time() + BOUNDARY_LEAD_S) % 60)
+
+    def agent_time() -> float:
+        return time.time() - behind
+
+    now = datetime.fromtimestamp(agent_time(), PARIS)
+    boundary = (now + timedelta(seconds=BOUNDARY_LEAD_S)).replace(second=0, microsecond=0)
+    assert (boundary - now).total_seconds() >= BOUNDARY_LEAD_S - 1
     start = (now - timedelta(hours=1)).strftime("%H:%M") if now.hour >= 1 else "00:00"
     end = "24:00" if boundary.date() != now.date() else boundary.strftime("%H:%M")
     today = DAYS[now.weekday()]
@@ -162,10 +177,20 @@ def test_nothing_leaves_the_pc_after_working_hours_end(
         private = x_session.open_window(*PRIVATE)
         agent: Agent = agent_factory()
         enroll(agent, oxytrack_server)  # the policy comes with the enrollment
+        late = tmp_path / "faketime"
+        late.write_text(f"-{behind}s\n")
+        agent.env.update(
+            {
+                "LD_PRELOAD": str(FAKETIME_LIB),
+                "FAKETIME_TIMESTAMP_FILE": str(late),
+                "FAKETIME_NO_CACHE": "1",
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            }
+        )
         x_session.activate(work)
-        started = time.time()
+        started = agent_time()
         agent.start("--upload-interval", "2", "--idle-threshold", "60")
-        while time.time() < boundary.timestamp() + 1:
+        while agent_time() < boundary.timestamp() + 1:
             x_session.xdotool("key", "k")
             time.sleep(0.25)
         x_session.activate(private)
