@@ -5,14 +5,22 @@ protocol (DESIGN.md); each test scripts what it answers.
 
 Every test here is marked `once`: none reaches the server's database, so the
 PostgreSQL pass of `make test` would only run them a second time (docs/testing.md).
+
+The Windows CI job runs this directory too (`python -m pytest agent`): a test of
+behaviour that Windows has as well is written for both (the `xdg` fixture, the
+token's ACL); what only Linux has is listed in `collect_ignore`, never skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import os
 import ssl
+import stat
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,12 +34,48 @@ from oxytrack_agent import i18n
 from oxytrack_agent.config import Config, Paths
 
 HERE = Path(__file__).resolve().parent
+
+#: Files of Linux-only behaviour: not collected elsewhere (a skip would fail CI).
+#: tests/windows/ has Windows' own (its conftest ignores it off Windows).
+LINUX_ONLY = {
+    "test_cli_linux.py": "a desktop-less session and Wayland exist on Linux only",
+    "test_enroll_name_linux.py": "the passwd database's GECOS field, read by the X11 backend",
+    "test_imports.py": "the Linux agent's memory budget, measured under Xvfb with xdotool",
+    "test_local_ips_linux.py": "SIOCGIFCONF and /proc/net/if_inet6, in network namespaces",
+    "test_locale_catalogues.py": "GNU gettext's msgfmt and xgettext (same files on every OS)",
+    "test_localzone.py": "the /etc/localtime link (Windows' zone is tzlocal's: tests/windows)",
+    "test_platform_parts_linux.py": "X11 text properties, Wayland and DISPLAY",
+    "test_tls_trust_linux.py": "OpenSSL's hashed CA directory (Windows trusts its own store)",
+}
+collect_ignore = [] if sys.platform.startswith("linux") else sorted(LINUX_ONLY)
 # How often the fake servers' loop looks for shutdown(): the default 0.5 s was
 # half a second of every test's teardown.
 POLL_S = 0.02
 
 TOKEN = "oxd_test-token-0123456789abcdef0123456789abcdef"
 KEY = "enrollment-key-for-tests"
+
+#: The variable the `xdg` fixture points the agent's config directory with:
+#: XDG on Linux; on Windows platformdirs' override of %LOCALAPPDATA% (it
+#: reads the folder from the shell, not from the environment).
+CONFIG_HOME = "WIN_PD_OVERRIDE_LOCAL_APPDATA" if sys.platform == "win32" else "XDG_CONFIG_HOME"
+
+#: What a refused certificate chain says: OpenSSL's reason; on Windows, where the
+#: system store is verified by Windows (truststore), its own error text follows.
+UNTRUSTED = "SSLCertVerificationError" if sys.platform == "win32" else "CERTIFICATE_VERIFY_FAILED"
+
+
+def assert_user_only(path: Path) -> None:
+    """`path` is readable by its user alone: 0600 on POSIX, one ACL entry on Windows."""
+    if sys.platform == "win32":
+        shown = subprocess.run(
+            ["icacls", str(path)], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+        # "<path> <entry>", one line per further entry, a blank line, then a summary.
+        entries = [line for line in shown.splitlines()[:-2] if line.strip()]
+        assert len(entries) == 1 and "(F)" in entries[0], shown
+    else:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -257,11 +301,54 @@ def paths(tmp_path: Path) -> Paths:
 
 
 @pytest.fixture
-def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
-    """XDG dirs pointing into the test's temp dir (what platformdirs reads on Linux)."""
+def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Paths]:
+    """The agent's default dirs pointing into the test's temp dir (what `main` uses).
+
+    Linux: XDG_CONFIG_HOME and XDG_DATA_HOME. Windows: platformdirs'
+    WIN_PD_OVERRIDE_* variables, and the user's Run values (autostart) put back
+    as they were after the test, so no test touches the real profile.
+    """
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    return Paths.default()
+    if sys.platform != "win32":
+        yield Paths.default()
+        return
+    monkeypatch.setenv("WIN_PD_OVERRIDE_LOCAL_APPDATA", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("WIN_PD_OVERRIDE_APPDATA", str(tmp_path / "xdg-roaming"))
+    paths = Paths.default()
+    # An older platformdirs would ignore the override: stop before writing to the profile.
+    assert paths.config_dir.is_relative_to(tmp_path), paths
+    assert paths.data_dir.is_relative_to(tmp_path), paths
+    with _run_values_restored():
+        yield paths
+
+
+@contextlib.contextmanager
+def _run_values_restored() -> Iterator[None]:
+    """HKCU's Run values of the agent and its tray as they were before (Windows)."""
+    if sys.platform != "win32":
+        raise AssertionError("Windows only")
+    import winreg
+
+    from oxytrack_agent.autostart import RUN_KEY, RUN_VALUE, TRAY_RUN_VALUE
+
+    def read(name: str) -> str | None:
+        try:
+            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
+                return str(winreg.QueryValueEx(key, name)[0])
+        except FileNotFoundError:
+            return None
+
+    before = {name: read(name) for name in (RUN_VALUE, TRAY_RUN_VALUE)}
+    try:
+        yield
+    finally:
+        with winreg.CreateKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
+            for name, value in before.items():
+                if value is not None:
+                    winreg.SetValueEx(key, name, 0, winreg.REG_SZ, value)
+                elif read(name) is not None:
+                    winreg.DeleteValue(key, name)
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import subprocess
+import sys
+from types import ModuleType
 
 import pytest
 
@@ -12,47 +13,31 @@ from oxytrack_agent.cli import main
 from oxytrack_agent.config import Paths
 from oxytrack_agent.enroll import MAX_DISPLAY_NAME, clean_display_name, machine_identity
 from oxytrack_agent.platforms import macos, windows
-from oxytrack_agent.platforms.x11 import gecos_full_name
 
 from .conftest import KEY, FakeServer
 
-
-def _gecos_of_this_user() -> str:
-    """The GECOS field as `getent` prints it: a path independent of Python's pwd."""
-    line = subprocess.run(
-        ["getent", "passwd", str(os.getuid())], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    return line.split(":")[4]
+#: The name readers of the other OSes (on Windows, only macOS's is foreign).
+FOREIGN_READERS = [
+    reader for os_name, reader in (("win32", windows), ("darwin", macos)) if sys.platform != os_name
+]
 
 
-@pytest.mark.parametrize(
-    ("gecos", "name"),
-    [
-        ("Jean Dupont,Bureau 12,04 93 00 00 00,,", "Jean Dupont"),
-        ("  Zoé Martin-Lefèvre  ", "Zoé Martin-Lefèvre"),
-        ("", ""),
-        (",,,", ""),
-        ("root", "root"),
-    ],
-)
-def test_the_full_name_is_the_first_part_of_the_gecos_field(gecos: str, name: str) -> None:
-    assert gecos_full_name(gecos) == name
+@pytest.mark.parametrize("reader", FOREIGN_READERS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_the_readers_of_other_oses_say_nothing_here(reader: ModuleType) -> None:
+    # Never a crash nor a wrong-OS import: they answer ''.
+    assert reader.full_user_name() == ""
 
 
-def test_on_linux_the_full_name_comes_from_the_passwd_entry() -> None:
-    expected = _gecos_of_this_user().split(",")[0].strip()
-    assert platforms.full_user_name() == expected
-    identity = machine_identity()
-    if expected:
-        assert identity["display_name"] == expected
-    else:
-        assert "display_name" not in identity
+if sys.platform == "win32":
 
-
-def test_windows_and_mac_readers_say_nothing_off_their_os() -> None:
-    # Never a crash nor a wrong-OS import: they answer '' here.
-    assert windows.full_user_name() == ""
-    assert macos.full_user_name() == ""
+    def test_on_windows_the_name_and_domain_are_the_accounts() -> None:
+        # GetUserNameExW(NameDisplay), '' for a local account that has none;
+        # the domain (the PC's name outside a domain) goes with the login.
+        expected = windows.full_user_name()
+        assert platforms.full_user_name() == expected
+        identity = machine_identity()
+        assert identity.get("display_name", "") == expected
+        assert identity["domain"] == os.environ["USERDOMAIN"]
 
 
 def test_names_lose_control_and_bidi_characters_and_fit_the_limit() -> None:

@@ -1,11 +1,14 @@
-"""The agent's catalogues: every message translated, the compiled .mo in step with the .po."""
+"""The session's language, and argparse's strings in it.
+
+The catalogues themselves (every message translated, the .mo in step with the
+.po) are checked with GNU gettext's tools: test_locale_catalogues.py.
+"""
 
 from __future__ import annotations
 
 import argparse
-import gettext
 import re
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,50 +24,12 @@ CATALOGUES = [
 ]
 
 
-def compiled(po: Path, tmp_path: Path) -> dict[str | tuple[str, int], str]:
-    fresh = tmp_path / "fresh.mo"
-    subprocess.run(["msgfmt", "--check", "-o", str(fresh), str(po)], check=True, timeout=60)
-    with fresh.open("rb") as f:
-        catalogue: dict[str | tuple[str, int], str] = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
-        return catalogue
-
-
-def source_messages(tmp_path: Path) -> set[str]:
-    """The msgids of `_`, `N_` and `ngettext` calls in the agent's source (xgettext)."""
-    pot = tmp_path / "agent.pot"
-    sources = sorted(str(p) for p in PACKAGE.rglob("*.py"))
-    subprocess.run(
-        ["xgettext", "-L", "Python", "--from-code=UTF-8", "--keyword=_", "--keyword=N_",
-         "--keyword=ngettext:1,2", "--no-location", "-o", str(pot), *sources],
-        check=True, timeout=60,
-    )  # fmt: skip
-    ids = {m for m in _msgids(pot) if m}
-    assert ids, "xgettext found no message"
-    return ids
-
-
 def _msgids(po: Path) -> list[str]:
     text = po.read_text(encoding="utf-8")
     out = []
     for block in re.findall(r'^msgid ((?:".*"\n)+)', text, flags=re.M):
         out.append("".join(eval(line) for line in block.splitlines()))  # noqa: S307  (PO strings)
     return out
-
-
-@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.name)
-def test_the_committed_mo_matches_the_po(po: Path, tmp_path: Path) -> None:
-    with po.with_suffix(".mo").open("rb") as f:
-        committed = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
-    assert compiled(po, tmp_path) == committed
-
-
-def test_every_message_of_the_source_has_an_english_translation(tmp_path: Path) -> None:
-    po = CATALOGUES[0]
-    assert "#, fuzzy" not in po.read_text(encoding="utf-8")
-    catalogue = compiled(po, tmp_path)
-    translated = {k[0] if isinstance(k, tuple) else k for k, v in catalogue.items() if v}
-    missing = sorted(source_messages(tmp_path) - translated)
-    assert missing == []
 
 
 def test_the_argparse_strings_translated_are_argparses_own() -> None:
@@ -106,5 +71,48 @@ def test_the_language_is_read_as_gettext_reads_it(
         monkeypatch.delenv(var, raising=False)
     for var, value in env.items():
         monkeypatch.setenv(var, value)
+    if sys.platform == "win32":
+        # With no variable Windows asks the user's display language: one neither
+        # French nor English here, as a session that asks for neither.
+        windows_display_language(monkeypatch, GERMAN)
     i18n.reset()
     assert i18n.language() == expected
+
+
+#: Windows LANGIDs (MS-LCID): French (France, Canada), English (US, UK), German.
+FRENCH, FRENCH_CANADA, ENGLISH_US, ENGLISH_UK, GERMAN = 0x040C, 0x0C0C, 0x0409, 0x0809, 0x0407
+
+
+def windows_display_language(monkeypatch: pytest.MonkeyPatch, lang_id: int) -> None:
+    """Make GetUserDefaultUILanguage answer `lang_id` in this process (Windows)."""
+    if sys.platform != "win32":
+        raise AssertionError("Windows only")
+    import ctypes
+
+    monkeypatch.setattr(ctypes.windll.kernel32, "GetUserDefaultUILanguage", lambda: lang_id)
+
+
+if sys.platform == "win32":
+
+    @pytest.mark.parametrize(
+        ("lang_id", "expected"),
+        [
+            (FRENCH, "fr"),
+            (FRENCH_CANADA, "fr"),
+            (ENGLISH_US, "en"),
+            (ENGLISH_UK, "en"),
+            (GERMAN, "fr"),
+        ],
+    )
+    def test_without_a_variable_windows_speaks_the_users_display_language(
+        lang_id: int, expected: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+            monkeypatch.delenv(var, raising=False)
+        windows_display_language(monkeypatch, lang_id)
+        i18n.reset()
+        assert i18n.language() == expected
+        # A variable still wins, as gettext has it.
+        monkeypatch.setenv("LANG", "fr_FR.UTF-8" if expected == "en" else "en_US.UTF-8")
+        i18n.reset()
+        assert i18n.language() == ("fr" if expected == "en" else "en")

@@ -1,5 +1,7 @@
 """The pure parts of the Windows and macOS backends, and platform selection.
 
+The X11 backend's parts and Linux's choice of backend: test_platform_parts_linux.py.
+
 The ctypes and pyobjc calls themselves cannot run here (see the docs for what
 has been run on a real system); what decides their results is tested here.
 """
@@ -10,8 +12,7 @@ import sys
 
 import pytest
 
-from oxytrack_agent import platforms
-from oxytrack_agent.platforms import UnsupportedPlatform, wayland_without_x11
+from oxytrack_agent.platforms import wayland_without_x11
 from oxytrack_agent.platforms.macos import MacPlatform, front_window_title
 from oxytrack_agent.platforms.windows import (
     UWP_HOST,
@@ -20,7 +21,6 @@ from oxytrack_agent.platforms.windows import (
     idle_ms_from_ticks,
     resolve_uwp_app,
 )
-from oxytrack_agent.platforms.x11 import decode_text_property
 
 
 def test_idle_survives_the_49_day_tick_wrap() -> None:
@@ -51,34 +51,10 @@ def test_the_mac_title_is_the_front_normal_window_of_the_app() -> None:
     assert front_window_title([{"kCGWindowOwnerPID": 7, "kCGWindowLayer": 0}], 7) == ""
 
 
-def test_x11_titles_are_decoded_by_their_type() -> None:
-    assert decode_text_property("déjà".encode(), "UTF8_STRING") == "déjà"
-    assert decode_text_property("déjà".encode("latin-1"), "STRING") == "déjà"
-    # xterm's COMPOUND_TEXT: Latin-1 right half designation, then UTF-8 for emoji.
-    ct = b"\x1b-Ad\xe9j\xe0 " + b"\x1b%G" + "😀".encode() + b"\x1b%@"
-    assert decode_text_property(ct, "COMPOUND_TEXT") == "déjà 😀"
-
-
 def test_wayland_without_x11_is_detected() -> None:
     assert wayland_without_x11({"XDG_SESSION_TYPE": "wayland", "DISPLAY": ":0"})
     assert wayland_without_x11({"WAYLAND_DISPLAY": "wayland-0"})
     assert not wayland_without_x11({"XDG_SESSION_TYPE": "x11", "DISPLAY": ":0"})
-
-
-if sys.platform.startswith("linux"):
-    # Wayland and DISPLAY mean nothing to the Windows and macOS backends: this
-    # test is not even collected there (tests/windows/ has Windows' own).
-
-    def test_a_wayland_session_records_nothing_and_says_why(
-        monkeypatch: pytest.MonkeyPatch,
-    ) -> None:
-        monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
-        with pytest.raises(UnsupportedPlatform, match="Wayland"):
-            platforms.current_platform()
-        monkeypatch.setenv("XDG_SESSION_TYPE", "x11")
-        monkeypatch.delenv("DISPLAY", raising=False)
-        with pytest.raises(UnsupportedPlatform, match="DISPLAY"):
-            platforms.current_platform()
 
 
 #: The backends of the other OSes (on Windows, only macOS's is foreign).

@@ -13,7 +13,7 @@ from oxytrack_agent.queue import Queue
 from oxytrack_agent.spans import Span
 from oxytrack_agent.uploader import Client, PolicyHolder, TransientError, Uploader
 
-from .conftest import KEY, TOKEN, FakeServer, TlsFiles
+from .conftest import KEY, TOKEN, UNTRUSTED, FakeServer, TlsFiles
 
 
 def test_an_unknown_ca_is_refused(
@@ -21,7 +21,7 @@ def test_an_unknown_ca_is_refused(
 ) -> None:
     code = main(["enroll", "--server", tls_server.url, "--key", KEY, "--no-dialog"])
     assert code == 1
-    assert "CERTIFICATE_VERIFY_FAILED" in capsys.readouterr().err
+    assert UNTRUSTED in capsys.readouterr().err
     assert tls_server.enrollments == []
 
 
@@ -47,7 +47,7 @@ def test_the_internal_ca_bundle_is_kept_and_used_for_uploads(
     assert uploader.upload_once().accepted == 1
     # Without the bundle the same server is not trusted.
     untrusted = Client(config.__class__(server=config.server, device_id="x"), TOKEN, timeout=5)
-    with pytest.raises(TransientError, match="CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(TransientError, match=UNTRUSTED):
         untrusted.get_policy()
 
 

@@ -137,18 +137,35 @@ def test_install_autostart_adds_the_pause_control_and_uninstall_removes_both(
     xdg: Paths, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["install-autostart"]) == 0
+    assert autostart.tray_installed()
     entry = autostart.tray_autostart_path()
-    assert entry is not None and entry.name == "oxytrack-agent-tray.desktop"
-    exec_line = next(
-        line for line in entry.read_text().splitlines() if line.startswith("Exec=")
-    ).removeprefix("Exec=")
-    assert shlex.split(exec_line)[-3:] == ["-m", "oxytrack_agent", "tray"]
+    if sys.platform == "win32":
+        # A Run value of its own next to the agent's (conftest's `xdg` restores the key).
+        assert entry is None
+        assert tray_run_value().endswith("-m oxytrack_agent tray")
+    else:
+        assert entry is not None and entry.name == "oxytrack-agent-tray.desktop"
+        exec_line = next(
+            line for line in entry.read_text().splitlines() if line.startswith("Exec=")
+        ).removeprefix("Exec=")
+        assert shlex.split(exec_line)[-3:] == ["-m", "oxytrack_agent", "tray"]
     main(["status"])
     assert "agent oui, contrôle de pause oui" in capsys.readouterr().out
     assert main(["uninstall-autostart"]) == 0
-    assert not entry.exists() and not autostart.installed()
+    assert not autostart.tray_installed() and not autostart.installed()
+    assert entry is None or not entry.exists()
     main(["status"])
     assert "agent non, contrôle de pause non" in capsys.readouterr().out
+
+
+def tray_run_value() -> str:
+    """The pause control's value in this user's Run key (Windows)."""
+    if sys.platform != "win32":
+        raise AssertionError("Windows only")
+    import winreg
+
+    with winreg.OpenKey(winreg.HKEY_CURRENT_USER, autostart.RUN_KEY) as key:
+        return str(winreg.QueryValueEx(key, autostart.TRAY_RUN_VALUE)[0])
 
 
 def test_the_windows_and_macos_entries_of_the_pause_control() -> None:
