@@ -24,10 +24,20 @@ UNENCRYPTED = "la connexion au serveur n'est pas chiffrée"
 def lan_server() -> Iterator[FakeServer]:
     """The fake server on this PC's network address, as a real server on the LAN is."""
     ipv4 = [ip for ip in local_ips() if ipaddress.ip_address(ip).version == 4]
+    # A self-assigned address (169.254/16) may sit on an adapter that is down
+    # (Windows lists those too): one that takes the server will do.
+    ipv4.sort(key=lambda ip: ipaddress.ip_address(ip).is_link_local)
     assert ipv4, "this test needs a non-loopback IPv4 address"
     state = FakeServer()
-    httpd = ThreadingHTTPServer((ipv4[0], 0), _handler(state))
-    state.url = f"http://{ipv4[0]}:{httpd.server_address[1]}"
+    httpd = None
+    for ip in ipv4:
+        try:
+            httpd = ThreadingHTTPServer((ip, 0), _handler(state))
+            break
+        except OSError:
+            continue
+    assert httpd is not None, f"no address of this PC takes a server: {ipv4}"
+    state.url = f"http://{httpd.server_address[0]!s}:{httpd.server_address[1]}"
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": POLL_S}, daemon=True
     )

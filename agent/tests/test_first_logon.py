@@ -6,10 +6,6 @@ which the MSI writes); the server is the protocol-speaking fake server.
 
 from __future__ import annotations
 
-import os
-import stat
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -21,7 +17,7 @@ from oxytrack_agent.lock import SingleInstance
 from oxytrack_agent.machine import MachineSettings, read_machine_settings
 from oxytrack_agent.platforms import full_user_name
 
-from .conftest import KEY, TOKEN, FakeServer, Reply
+from .conftest import KEY, TOKEN, FakeServer, Reply, assert_user_only
 
 
 def registry(**values: str) -> dict[str, str]:
@@ -83,13 +79,7 @@ def test_a_silent_install_enrolls_the_user_at_first_logon(
     )
     assert load_token(paths) == TOKEN
     # User-only: 0600 on POSIX; on Windows one ACL entry (icacls), the user's.
-    if sys.platform == "win32":
-        shown = subprocess.run(
-            ["icacls", str(paths.token_file)], capture_output=True, text=True, check=True
-        ).stdout
-        assert len([line for line in shown.splitlines()[:-2] if line.strip()]) == 1, shown
-    else:
-        assert stat.S_IMODE(os.stat(paths.token_file).st_mode) == 0o600
+    assert_user_only(paths.token_file)
 
 
 def test_an_enrolled_user_goes_straight_on(paths: Paths, fake_server: FakeServer) -> None:
