@@ -44,7 +44,7 @@ On X11 the agent counts input with its own RECORD client rather than pynput
 (~5 MiB less, docs/architecture.md). Measured here (300 s, 2-core machine
 shared with other work): peak RSS 33.3 MiB before the memory round of issue
 10 (agent - baseline 22.7), 29.4 MiB after (18.8); CPU 0.30-0.35 % of one
-core before, 0.33 % after (docs/architecture.md says what each change saved).
+core before, 0.33-0.34 % after (docs/architecture.md says what each change saved).
 
 The baseline is the same interpreter (the one in the `oxytrack-agent`
 script's #! line) started beside the agent, in the same environment, as
