@@ -13,6 +13,7 @@ from oxytrack_agent import autostart
 from oxytrack_agent.cli import main
 from oxytrack_agent.config import Paths, load_config
 from oxytrack_agent.health import Health, state_path
+from oxytrack_agent.localzone import local_zone
 from oxytrack_agent.lock import SingleInstance, is_running
 from oxytrack_agent.policy import load_policy
 from oxytrack_agent.queue import Queue
@@ -80,7 +81,10 @@ def test_status_says_in_french_what_is_collected_and_what_waits(
     queue = Queue(xdg.queue_file)
     from datetime import datetime
 
-    nine = datetime.now(tz=NOW_TZ).replace(hour=9, minute=0, second=0, microsecond=0)
+    # 09:00 on this machine's clock, which `status` shows: under pytest-django
+    # Linux runs in Django's zone (it sets TZ), Windows in its own (no tzset there).
+    local = local_zone()
+    nine = datetime.now(tz=local).replace(hour=9, minute=0, second=0, microsecond=0)
     t = nine.timestamp()
     queue.store(
         [
@@ -89,7 +93,7 @@ def test_status_says_in_french_what_is_collected_and_what_waits(
             Span(t + 4020, t + 4080, "gedit", "notes.txt", True),
         ],
         [],
-        NOW_TZ,
+        local,
     )
     queue.close()
     health = Health(state_path(xdg.data_dir))
