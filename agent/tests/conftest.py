@@ -36,7 +36,7 @@ from oxytrack_agent.config import Config, Paths
 HERE = Path(__file__).resolve().parent
 
 #: Files of Linux-only behaviour: not collected elsewhere (a skip would fail CI).
-#: tests/windows/ has Windows' own (its conftest ignores it off Windows).
+#: windows/ and x11/ are kept to their OS by conftests of their own.
 LINUX_ONLY = {
     "test_cli_linux.py": "a desktop-less session and Wayland exist on Linux only",
     "test_enroll_name_linux.py": "the passwd database's GECOS field, read by the X11 backend",
@@ -48,6 +48,7 @@ LINUX_ONLY = {
     "test_tls_trust_linux.py": "OpenSSL's hashed CA directory (Windows trusts its own store)",
 }
 collect_ignore = [] if sys.platform.startswith("linux") else sorted(LINUX_ONLY)
+
 # How often the fake servers' loop looks for shutdown(): the default 0.5 s was
 # half a second of every test's teardown.
 POLL_S = 0.02
