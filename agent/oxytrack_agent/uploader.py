@@ -1,12 +1,12 @@
 """The uploader: its own thread drains the outbox to the server.
 
-Retries back off exponentially with full jitter (a uniform wait in 0..2**(n-1)
-seconds after the n-th failure in a row, capped at 10 minutes) and honour
-`Retry-After`; the sleep is an Event wait so shutdown never waits for a
-backoff. A dozen lines rather than tenacity: tenacity (with its
-concurrent.futures) cost ~1 MiB of the always-running agent's memory. 401
-stops uploading until re-enrollment; any other 4xx sets the batch aside with
-the server's message and the rest goes on.
+Retries are tenacity's (exponential backoff with full jitter, capped at 10
+minutes, `Retry-After` honoured); the sleep is an Event wait so shutdown never
+waits for a backoff. tenacity is imported at the first failed upload only:
+with its dataclasses, inspect and concurrent.futures it costs ~0.5 MiB, which a
+healthy agent never pays (docs/architecture.md, memory). 401 stops uploading
+until re-enrollment; any other 4xx sets the batch aside with the server's
+message and the rest goes on.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import contextlib
 import gzip
 import json
 import logging
-import random
 import sqlite3
 import threading
 import time
@@ -23,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oxytrack_agent.config import Config, FatalError
 from oxytrack_agent.health import Health
@@ -31,6 +30,9 @@ from oxytrack_agent.http import BadCaBundle, Response, TransportError, request, 
 from oxytrack_agent.i18n import N_, _
 from oxytrack_agent.policy import Policy
 from oxytrack_agent.queue import Queue
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 log = logging.getLogger(__name__)
 
@@ -74,20 +76,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(tz=UTC))).total_seconds())
-
-
-def backoff_s(failures: int, retry_after: float | None = None) -> float:
-    """Seconds to wait after `failures` failures in a row (full jitter, capped).
-
-    Uniform in [0, min(2**(failures-1), 600)], so that agents that lost the
-    server together do not come back together; at least `Retry-After` when the
-    server sent one (itself capped at an hour).
-    """
-    high = MAX_BACKOFF_S if failures > 10 else min(MAX_BACKOFF_S, 2.0 ** (failures - 1))
-    wait = random.uniform(0, high)  # noqa: S311 (jitter, not a secret)
-    if retry_after is not None:
-        return min(max(wait, retry_after), MAX_BACKOFF_S * 6)
-    return wait
 
 
 def error_message(response: Response) -> str:
@@ -275,25 +263,53 @@ class Uploader:
         except TransientError as exc:
             log.warning("could not refresh the policy: %s", exc)
 
+    def _upload_logged(self) -> None:
+        result = self.upload_once()
+        if result.sent_batches:
+            log.info("uploaded %s", result)
+
+    def _wait(self, state: RetryCallState) -> float:
+        from tenacity import wait_random_exponential
+
+        backoff = wait_random_exponential(multiplier=1, max=MAX_BACKOFF_S)(state)
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientError) and exc.retry_after is not None:
+            return min(max(backoff, exc.retry_after), MAX_BACKOFF_S * 6)
+        return backoff
+
     def _upload_with_retries(self, stop: threading.Event) -> None:
         """`upload_once` until it succeeds; TransientError only once `stop` is set."""
-        failures = 0
-        while True:
-            try:
-                result = self.upload_once()
-            except TransientError as exc:
-                if stop.is_set():
-                    raise
-                failures += 1
-                log.warning("upload failed (%s), retrying", exc)
-                # A backoff sleep that shutdown interrupts at once.
-                stop.wait(backoff_s(failures, exc.retry_after))
-                if stop.is_set():
-                    raise
-                continue
-            if result.sent_batches:
-                log.info("uploaded %s", result)
+        try:
+            self._upload_logged()
             return
+        except TransientError as exc:
+            if stop.is_set():
+                raise
+            failed: list[TransientError] = [exc]
+        from tenacity import Retrying, retry_if_exception_type
+
+        def attempt() -> None:
+            # tenacity's first attempt is the failure already seen, so its
+            # backoff (and Retry-After) comes before the next real try.
+            if failed:
+                raise failed.pop()
+            self._upload_logged()
+
+        def sleep(seconds: float) -> None:
+            stop.wait(seconds)  # a backoff sleep that shutdown interrupts at once
+
+        for retry in Retrying(
+            retry=retry_if_exception_type(TransientError),
+            wait=self._wait,
+            sleep=sleep,
+            stop=lambda _state: stop.is_set(),
+            reraise=True,
+            before_sleep=lambda s: log.warning(
+                "upload failed (%s), retrying", s.outcome.exception() if s.outcome else ""
+            ),
+        ):
+            with retry:
+                attempt()
 
     def run(self, stop: threading.Event, wake: threading.Event) -> None:
         """Upload every `interval()` seconds (or when woken) until `stop` is set."""

@@ -44,7 +44,7 @@ NOT_AT_START = [
 
 #: Not loaded by `run` at all: the standard library or a few lines of ours do it.
 NOT_IN_RUN = [
-    "tenacity",  # the uploader's backoff
+    "tenacity",  # the uploader's retries: imported at the first failed upload only
     "urllib.request",  # http.client (urllib.request only for a proxy)
     "platformdirs",  # XDG directories on Linux
     "logging.handlers",  # the rotating log file (its pickle)

@@ -22,7 +22,6 @@ from oxytrack_agent.uploader import (
     ReenrollRequired,
     TransientError,
     Uploader,
-    backoff_s,
     parse_retry_after,
 )
 
@@ -221,14 +220,25 @@ def test_sealed_bodies_are_plain_json_and_gzip_is_stable(paths: Paths) -> None:
     assert gzip.compress(batch.body, mtime=0) == gzip.compress(batch.body, mtime=0)
 
 
-def test_backoff_doubles_with_full_jitter_up_to_ten_minutes() -> None:
+def test_backoff_doubles_with_full_jitter_up_to_ten_minutes(paths: Paths, config: Config) -> None:
+    from tenacity import RetryCallState
+
+    _, uploader = make(paths, config)
+
+    def wait(attempt: int, retry_after: float | None = None) -> float:
+        state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+        state.attempt_number = attempt
+        error = TransientError("503", retry_after)
+        state.set_exception((TransientError, error, None))
+        return uploader._wait(state)
+
     for failures, high in ((1, 1.0), (2, 2.0), (5, 16.0), (10, 512.0), (11, 600.0), (500, 600.0)):
-        waits = [backoff_s(failures) for _ in range(400)]
+        waits = [wait(failures) for _ in range(400)]
         assert all(0 <= w <= high for w in waits)
         # Jitter over the whole range: agents that lost the server together spread out.
         assert min(waits) < high * 0.1 and max(waits) > high * 0.9
-    assert all(backoff_s(1, retry_after=30) >= 30 for _ in range(50))
-    assert backoff_s(3, retry_after=86_400) == 3600  # a silly Retry-After is capped
+    assert all(wait(1, retry_after=30) >= 30 for _ in range(50))
+    assert wait(3, retry_after=86_400) == 3600  # a silly Retry-After is capped
 
 
 def test_retry_after_accepts_seconds_and_http_dates() -> None:
