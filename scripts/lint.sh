@@ -15,7 +15,7 @@ echo "== mypy (agent, as on Windows)"
 "$bin/mypy" --platform win32 --cache-dir .mypy_cache/win32 --follow-imports=silent \
   agent/oxytrack_agent/platforms/win*.py agent/tests/windows || status=1
 "$bin/mypy" --platform win32 --cache-dir .mypy_cache/win32 --follow-imports=silent \
-  agent/oxytrack_agent/{acl,machine,installer,winconsole}.py || status=1  # the MSI's side
+  agent/oxytrack_agent/{acl,autostart,machine,installer,winconsole}.py || status=1  # the MSI's side
 "$bin/mypy" --platform win32 --cache-dir .mypy_cache/win32 --follow-imports=silent \
   agent/tests/{conftest,test_cli,test_enroll_name,test_locale,test_tls,test_tray_menu}.py \
   || status=1  # the Windows branches of the agent's portable tests

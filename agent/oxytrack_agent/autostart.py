@@ -142,12 +142,20 @@ def _has_run_value(value_name: str) -> bool:
         return False
     import winreg
 
-    try:
-        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
-            winreg.QueryValueEx(key, value_name)
-    except FileNotFoundError:
-        return False
-    return True
+    # HKCU: `install-autostart`; HKLM (64-bit view): the MSI's per-machine entry,
+    # under the same names, which starts the agent in every session too.
+    places = (
+        (winreg.HKEY_CURRENT_USER, winreg.KEY_READ),
+        (winreg.HKEY_LOCAL_MACHINE, winreg.KEY_READ | winreg.KEY_WOW64_64KEY),
+    )
+    for hive, access in places:
+        try:
+            with winreg.OpenKey(hive, RUN_KEY, 0, access) as key:
+                winreg.QueryValueEx(key, value_name)
+        except FileNotFoundError:
+            continue
+        return True
+    return False
 
 
 def install(command: list[str] | None = None) -> str:

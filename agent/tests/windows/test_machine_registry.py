@@ -36,3 +36,23 @@ def test_the_registry_source_reads_what_the_msi_writes() -> None:
 def test_the_profiles_include_this_users() -> None:
     profiles = {path.resolve() for path in windows_profiles()}
     assert Path.home().resolve() in profiles
+
+
+def test_status_sees_the_msis_per_machine_logon_entries() -> None:
+    # The MSI writes HKLM Run values, not HKCU ones: status must not say "non".
+    # (The runner's account is an administrator, as the MSI's install is.)
+    import winreg
+
+    from oxytrack_agent import autostart
+
+    access = winreg.KEY_SET_VALUE | winreg.KEY_WOW64_64KEY
+    if autostart.installed():
+        raise AssertionError("the runner already has an OxyTrack logon entry")
+    with winreg.CreateKeyEx(winreg.HKEY_LOCAL_MACHINE, autostart.RUN_KEY, 0, access) as key:
+        winreg.SetValueEx(key, autostart.RUN_VALUE, 0, winreg.REG_SZ, '"C:\\x.exe" logon')
+        try:
+            assert autostart.installed()
+            assert not autostart.tray_installed()
+        finally:
+            winreg.DeleteValue(key, autostart.RUN_VALUE)
+    assert not autostart.installed()
