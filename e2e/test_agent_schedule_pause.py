@@ -176,6 +176,9 @@ def test_nothing_leaves_the_pc_after_working_hours_end(
         work = x_session.open_window(*WORK)
         private = x_session.open_window(*PRIVATE)
         agent: Agent = agent_factory()
+        # A login of its own, so an employee and a device of its own: the late clock
+        # puts this run's spans among the last minute's of the session's other tests.
+        agent.env["LOGNAME"] = agent.env["USER"] = "horaires"
         enroll(agent, oxytrack_server)  # the policy comes with the enrollment
         late = tmp_path / "faketime"
         late.write_text(f"-{behind}s\n")
