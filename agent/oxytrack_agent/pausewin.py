@@ -17,6 +17,7 @@ import signal
 import time
 from collections.abc import Callable
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from oxytrack_agent.config import Paths
@@ -120,6 +121,13 @@ def run_window(paths: Paths, tz: tzinfo, *, close_when: Callable[[], bool] | Non
     ).pack(side="left", padx=4)
     tk.Button(row, text=_("Reprendre"), command=resume, takefocus=False).pack(side="left", padx=4)
     refresh()
+    return _run_until_closed(root, pid_file)
+
+
+def _run_until_closed(root: Any, pid_file: Path) -> int:
+    """Run the window's loop; then its pid file and the window go, whatever ended it."""
+    import tkinter as tk
+
     _close_on_signals(root)
     try:
         root.mainloop()
@@ -157,13 +165,4 @@ def run_text_window(paths: Paths, title: str, text: str) -> int:
     box.configure(state="disabled")
     box.pack(fill="both", expand=True)
     tk.Button(root, text=_("Fermer"), command=root.destroy).pack(pady=4)
-    _close_on_signals(root)
-    try:
-        root.mainloop()
-    finally:
-        with contextlib.suppress(OSError):
-            pid_file.unlink()
-        # quit() (a signal, the tray taking over) leaves the window up: take it down.
-        with contextlib.suppress(tk.TclError):
-            root.destroy()
-    return 0
+    return _run_until_closed(root, pid_file)
