@@ -21,6 +21,7 @@ from oxytrack_agent import __version__
 from oxytrack_agent.config import Config, FatalError, Paths, load_config, load_token
 from oxytrack_agent.enroll import (
     EnrollmentConflict,
+    dialog_submit,
     enroll,
     fetch_choices,
     local_ips,
@@ -109,21 +110,13 @@ def cmd_enroll(args: argparse.Namespace, paths: Paths) -> int:
         args.server, args.key, args.ca_bundle or True, insecure_http=args.insecure_http
     )
 
-    def submit(agency: str, service: str) -> str | None:
-        try:
-            enroll(
-                paths,
-                server=args.server,
-                key=args.key,
-                agency=agency,
-                service=service,
-                ca_bundle=args.ca_bundle,
-                insecure_http=args.insecure_http,
-            )
-        except FatalError as exc:  # EnrollmentConflict's text is the server's, as is
-            return str(exc)
-        return None
-
+    submit = dialog_submit(
+        paths,
+        server=args.server,
+        key=args.key,
+        ca_bundle=args.ca_bundle,
+        insecure_http=args.insecure_http,
+    )
     picked = run_dialog(choices, submit)
     if picked is None:
         print(_("Inscription annulée."), file=sys.stderr)

@@ -266,6 +266,38 @@ def enroll(
     return config
 
 
+def dialog_submit(
+    paths: Paths,
+    *,
+    server: str,
+    key: str,
+    ca_bundle: str | None = None,
+    insecure_http: bool = False,
+) -> Callable[[str, str], str | None]:
+    """The dialog's `submit`: enroll with the picked agency and service.
+
+    None on success, else the message to show in the dialog (the server's
+    409 text, as is).
+    """
+
+    def submit(agency: str, service: str) -> str | None:
+        try:
+            enroll(
+                paths,
+                server=server,
+                key=key,
+                agency=agency,
+                service=service,
+                ca_bundle=ca_bundle,
+                insecure_http=insecure_http,
+            )
+        except FatalError as exc:
+            return str(exc)
+        return None
+
+    return submit
+
+
 def run_dialog(
     choices: Choices,
     submit: Callable[[str, str], str | None],

@@ -26,6 +26,7 @@ from oxytrack_agent.config import FatalError, Paths, load_config, load_token
 from oxytrack_agent.enroll import (
     Choices,
     EnrollmentConflict,
+    dialog_submit,
     enroll,
     fetch_choices,
     run_dialog,
@@ -153,19 +154,7 @@ def pick_with_dialog(paths: Paths, machine: MachineSettings, choices: Choices | 
     if choices is None:
         choices = fetch_choices(machine.server, machine.enrollment_key)
 
-    def submit(agency: str, service: str) -> str | None:
-        try:
-            enroll(
-                paths,
-                server=machine.server,
-                key=machine.enrollment_key,
-                agency=agency,
-                service=service,
-            )
-        except FatalError as exc:
-            return str(exc)
-        return None
-
+    submit = dialog_submit(paths, server=machine.server, key=machine.enrollment_key)
     return run_dialog(choices, submit) is not None
 
 
