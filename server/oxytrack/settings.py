@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "oxytrack.audit",
     "oxytrack.policy",
     "oxytrack.dashboard",
+    "oxytrack.analytics",
     "oxytrack.compliance",
     "oxytrack.portal",
     "oxytrack.demo",

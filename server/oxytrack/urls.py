@@ -18,6 +18,7 @@ urlpatterns = [
     # The employee portal: its own session, no manager login (portal/views.py).
     path("portal/", include("oxytrack.portal.urls")),
     path("", include("oxytrack.dashboard.urls")),
+    path("", include("oxytrack.analytics.urls")),
     path("", include("oxytrack.org.urls")),
     path("", include("oxytrack.accounts.urls")),
     path("", include("oxytrack.policy.urls")),
