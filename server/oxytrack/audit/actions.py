@@ -80,6 +80,32 @@ def do_record_export(
     return record(Action.EXPORT, actor=actor, target=employee, detail=detail, ip=ip)
 
 
+def do_record_team_view(
+    team_label: str,
+    team_key: str,
+    start: date,
+    end: date,
+    *,
+    employees: list[str],
+    actor: User,
+    ip: str | None,
+) -> Entry:
+    """A manager looked at the team overview of `team_label` between `start` and `end`.
+
+    One entry per page shown rather than one per employee (a whole scope is
+    thousands); `employees` are the public ids whose own rows the page showed,
+    so an employee's trail can still be searched in the detail.
+    """
+    return record(
+        Action.VIEW_TEAM,
+        actor=actor,
+        target_label=team_label,
+        target_ref=("team", team_key[:64]),
+        detail={"start": start.isoformat(), "end": end.isoformat(), "employees": employees},
+        ip=ip,
+    )
+
+
 def do_record_audit_export(filters: dict[str, str], *, actor: User, ip: str | None) -> Entry:
     """A super-admin or the dpo downloaded the audit log with these `filters`."""
     return record(

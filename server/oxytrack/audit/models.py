@@ -31,6 +31,13 @@ class Action(models.TextChoices):
     # The employee portal: the agent asked for a one-time link; the employee opened it.
     PORTAL_LINK = "portal_link", _("Lien du portail demandé par l'agent")
     PORTAL_LOGIN = "portal_login", _("Connexion d'un utilisateur à son portail")
+    # The team overview: several employees' figures at once (one entry per page shown).
+    VIEW_TEAM = "view_team", _("Consultation d'une équipe")
+    # The read API for BI: personal access tokens, and each call that is no
+    # single employee's view (those are VIEW_EMPLOYEE, with the token in the detail).
+    CREATE_API_TOKEN = "create_api_token", _("Création d'un jeton d'accès API")
+    REVOKE_API_TOKEN = "revoke_api_token", _("Révocation d'un jeton d'accès API")
+    API_READ = "api_read", _("Lecture par l'API")
 
 
 class AppendOnly(Exception):

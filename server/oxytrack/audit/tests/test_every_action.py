@@ -28,6 +28,7 @@ ELSEWHERE = {
     Action.PURGE: "activity/tests/test_purge_activity.py, activity/tests/test_retention.py",
     Action.PORTAL_LINK: "portal/tests/",
     Action.PORTAL_LOGIN: "portal/tests/",
+    Action.VIEW_TEAM: "analytics/tests/test_team_pages.py",
 }
 
 Operation = Callable[[Client, Org, User], Any]
