@@ -19,6 +19,9 @@ import django_tables2 as tables
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import HttpRequest, QueryDict
 
+from oxytrack.web.export import duration_hours
+from oxytrack.web.formatting import format_duration
+
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
 # Longest filter text accepted; longer is cut (a LIKE on a huge pattern is wasted work).
@@ -35,6 +38,11 @@ class BaseTable(tables.Table):
     include = ""
     # Hidden inputs every table request carries (the detail page's date range).
     hidden: dict[str, str] = {}
+    # Where this table's downloads are answered (`?format=csv|xlsx`, see
+    # web/export.table_export); set by the view: the table then shows its export buttons.
+    export_url = ""
+    # A unit per column name, added to the exported header: "Part (%)".
+    export_units: dict[str, str] = {}
 
     class Meta:
         template_name = "oxytrack/table.html"
@@ -46,6 +54,14 @@ class BaseTable(tables.Table):
 
     def link(self, **overrides: object) -> str:
         """This table's URL with its full state, changed by `overrides` (page=2, sort=...)."""
+        return f"{getattr(self, 'url', '')}?{self._state(**overrides)}"
+
+    @property
+    def export_link(self) -> str:
+        """The export URL with this table's full state (range, filter, sort), no page."""
+        return f"{self.export_url}?{self._state(per_page='')}"
+
+    def _state(self, **overrides: object) -> str:
         query = QueryDict(mutable=True)
         request = getattr(self, "request", None)
         if request is not None:
@@ -61,7 +77,20 @@ class BaseTable(tables.Table):
         # Empty values say nothing: keep the links short.
         for name in [name for name, values in query.lists() if not any(values)]:
             del query[name]
-        return f"{getattr(self, 'url', '')}?{query.urlencode()}"
+        return query.urlencode()
+
+
+class DurationColumn(tables.Column):
+    """Milliseconds: "2 h 05 min" on the page, hours with decimals in exports."""
+
+    export_unit = "h"
+
+    def render(self, value: int) -> str:
+        return format_duration(value)
+
+    def export_value(self, value: int | None) -> float | None:
+        """Hours with decimals (what web/export writes)."""
+        return duration_hours(value)
 
 
 def filter_text(request: HttpRequest) -> str:
