@@ -19,6 +19,7 @@ import pytest
 from django.core.cache import cache
 
 from oxytrack.accounts.models import Role, Scope, User
+from oxytrack.categories import classify
 from oxytrack.ingest.actions import window_cache
 from oxytrack.org.models import Agency, Device, Employee, Service
 from oxytrack.org.tokens import hash_device_token, new_device_token
@@ -31,9 +32,11 @@ def _forget_process_state() -> Iterator[None]:
     """Window ids and call counts outlive a test's database: each test starts without."""
     window_cache.clear()
     cache.clear()
+    classify.forget()
     yield
     window_cache.clear()
     cache.clear()
+    classify.forget()
 
 
 @dataclass

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "oxytrack.accounts",
     "oxytrack.org",
     "oxytrack.activity",
+    "oxytrack.categories",
     "oxytrack.ingest",
     "oxytrack.audit",
     "oxytrack.policy",

@@ -1,0 +1,76 @@
+"""Category rules and friendly application names, both edited by the super-admin.
+
+Both are applied at read time (classify.py, names.py): nothing about a
+window's category or friendly name is stored with the activity, so an edit
+changes history too.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+#: Longest pattern a rule may hold: a rule is a short expression, not a word list.
+MAX_PATTERN = 1000
+
+
+class Category(models.Model):
+    """A named, coloured rule: the first (by order) whose patterns match a window wins.
+
+    An empty pattern matches anything; when both are set, both must match.
+    """
+
+    name = models.CharField(_("nom"), max_length=80)
+    colour = models.CharField(_("couleur"), max_length=7, default="#4c78a8")
+    app_pattern = models.CharField(
+        _("expression sur l'application"), max_length=MAX_PATTERN, blank=True
+    )
+    title_pattern = models.CharField(
+        _("expression sur le titre"), max_length=MAX_PATTERN, blank=True
+    )
+    case_sensitive = models.BooleanField(_("respecter la casse"), default=False)
+    order = models.PositiveIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        ordering = ("order", "pk")
+        verbose_name = _("catégorie")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AppName(models.Model):
+    """A friendly name for one application, as the agents report it.
+
+    `app` is the match key (names.app_key: lower case, without ".exe"), so
+    "WINWORD.EXE", "winword.exe" and "WINWORD" share one row.
+    """
+
+    app = models.CharField(_("application"), max_length=255, unique=True)
+    name = models.CharField(_("nom affiché"), max_length=120)
+
+    class Meta:
+        ordering = ("app",)
+        verbose_name = _("nom d'application")
+
+    def __str__(self) -> str:
+        return f"{self.app} → {self.name}"
+
+
+class Revision(models.Model):
+    """One row (pk 1) whose token changes with every change to the two tables above.
+
+    Each process keeps compiled rules and names in memory and reads this
+    token (one row by primary key) before using them, so a change made through one
+    gunicorn worker reaches every other at its next read. The project has no
+    shared cache (settings: local memory only), hence a row. No row at all
+    means the tables were never seeded (a flushed test database): classify
+    seeds them then, as the data migration does.
+    """
+
+    # Random, not a counter: a rolled-back change must never leave a process
+    # holding rules under a stamp that a later, different change reuses.
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token

@@ -1,0 +1,45 @@
+"""Friendly application names."""
+
+from __future__ import annotations
+
+import pytest
+
+from oxytrack.categories.models import AppName
+from oxytrack.categories.names import app_key, friendly_app, friendly_apps
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("raw", "friendly"),
+    [
+        ("WINWORD.EXE", "Word"),
+        ("winword.exe", "Word"),
+        ("WINWORD", "Word"),
+        ("ms-teams.exe", "Microsoft Teams"),
+        ("EXCEL.EXE", "Excel"),
+        ("chrome.exe", "Google Chrome"),
+        ("Google-chrome", "Google Chrome"),
+        ("com.microsoft.Word", "Word"),
+        ("explorer.exe", "Explorateur de fichiers"),
+        ("steam.exe", "steam.exe"),  # unknown: unchanged
+        ("<b>x</b>", "<b>x</b>"),
+    ],
+)
+def test_known_apps_read_by_their_friendly_name(raw: str, friendly: str) -> None:
+    assert friendly_app(raw) == friendly
+
+
+def test_an_edited_name_is_used_at_once() -> None:
+    AppName.objects.filter(app="winword").update(name="Microsoft Word")
+    AppName.objects.create(app="steam", name="Steam")  # the signal gives a new token
+    assert friendly_app("WINWORD.EXE") == "Microsoft Word"
+    assert friendly_app("steam.exe") == "Steam"
+
+
+def test_friendly_apps_matches_case_insensitively() -> None:
+    names = friendly_apps()
+    assert names["WINWORD.EXE"] == "Word"
+    assert "MS-TEAMS.EXE" in names
+    assert names.get("nothing") is None
+    assert app_key("  Foo.EXE ") == "foo"
