@@ -72,9 +72,17 @@ def do_record_export(
     actor: User,
     ip: str | None,
     reason: str = "",
+    fmt: str = "csv",
+    rows: int | None = None,
+    filter_text: str = "",
 ) -> Entry:
-    """A manager downloaded an employee's activity between `start` and `end` (for `reason`)."""
-    detail = {"start": start.isoformat(), "end": end.isoformat(), "format": "csv"}
+    """A manager downloaded an employee's activity between `start` and `end` (for `reason`),
+    as `fmt` (csv, xlsx), `rows` lines, narrowed by the live filter `filter_text`."""
+    detail: dict[str, Any] = {"start": start.isoformat(), "end": end.isoformat(), "format": fmt}
+    if rows is not None:
+        detail["rows"] = rows
+    if filter_text:
+        detail["filter"] = filter_text
     if reason:
         detail["reason"] = reason
     return record(Action.EXPORT, actor=actor, target=employee, detail=detail, ip=ip)
@@ -106,15 +114,72 @@ def do_record_team_view(
     )
 
 
-def do_record_audit_export(filters: dict[str, str], *, actor: User, ip: str | None) -> Entry:
-    """A super-admin or the dpo downloaded the audit log with these `filters`."""
+def do_record_audit_export(
+    filters: dict[str, str],
+    *,
+    actor: User,
+    ip: str | None,
+    fmt: str = "csv",
+    rows: int | None = None,
+) -> Entry:
+    """A super-admin or the dpo downloaded the audit log with these `filters` (as `fmt`)."""
+    detail: dict[str, Any] = {"format": fmt, "filters": filters}
+    if rows is not None:
+        detail["rows"] = rows
     return record(
         Action.EXPORT,
         actor=actor,
         # Stored data, not UI: the same words whatever the exporter's language.
         target_label="journal d'audit",
         target_ref=("audit", ""),
-        detail={"format": "csv", "filters": filters},
+        detail=detail,
+        ip=ip,
+    )
+
+
+def scope_label(user: User) -> str:
+    """`user`'s scopes in words, for an entry's detail: "toute l'organisation" or
+    "Nice / Facturation, Lyon" (an agency alone: all its services)."""
+    if user.is_superadmin:
+        return "toute l'organisation"
+    parts = [
+        f"{s.agency.name} / {s.service.name}" if s.service else s.agency.name
+        for s in user.scopes.select_related("agency", "service").order_by("agency__name", "id")
+    ]
+    return ", ".join(parts)
+
+
+def do_record_list_export(
+    list_name: str,
+    *,
+    fmt: str,
+    rows: int,
+    actor: User,
+    ip: str | None,
+    start: date | None = None,
+    end: date | None = None,
+    filters: dict[str, str] | None = None,
+    employees: list[str] | None = None,
+) -> Entry:
+    """A manager downloaded a list (`list_name`: "accueil", "recherche", "vue d'équipe")
+    as `fmt`, `rows` lines, over `start`-`end` when it has a range, with `filters` (the
+    live filter, search criteria, the team), from their scopes. `employees` are the
+    public ids of the employees whose rows the file holds, so each one's trail finds it.
+    """
+    detail: dict[str, Any] = {"format": fmt, "rows": rows, "scope": scope_label(actor)}
+    if start is not None and end is not None:
+        detail.update(start=start.isoformat(), end=end.isoformat())
+    if filters:
+        detail["filters"] = filters
+    if employees is not None:
+        detail["employees"] = employees
+    return record(
+        Action.EXPORT,
+        actor=actor,
+        # Stored data, not UI: the same words whatever the exporter's language.
+        target_label=list_name,
+        target_ref=("list", list_name[:64]),
+        detail=detail,
         ip=ip,
     )
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django import forms
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
@@ -24,7 +22,7 @@ from oxytrack.accounts.decorators import current_user, superadmin_or_dpo_reads
 from oxytrack.audit.actions import do_record_audit_export
 from oxytrack.audit.models import Action, Entry
 from oxytrack.audit.request import client_ip
-from oxytrack.web.export import csv_response, delimiter_for
+from oxytrack.web.export import export_filename_stem, export_format, table_export
 from oxytrack.web.formatting import agent_html
 from oxytrack.web.forms import BoundedDateField
 from oxytrack.web.tables import BaseTable, configure, filter_text, wants_table_only
@@ -74,9 +72,14 @@ class AuditTable(BaseTable):
     target_label = tables.Column(verbose_name=_("Cible"))
     detail = tables.Column(verbose_name=_("Détail"), orderable=False, empty_values=())
     ip = tables.Column(verbose_name=_("Adresse IP"))
+    # In exports only: what the target is when its label is not enough (a deleted one).
+    target_type = tables.Column(verbose_name=_("Type de cible"), visible=False, orderable=False)
+    target_id = tables.Column(
+        verbose_name=_("Identifiant de cible"), visible=False, orderable=False
+    )
 
     class Meta(BaseTable.Meta):
-        pass
+        sequence = ("at", "actor_label", "action", "target_type", "target_id", "...")
 
     def render_at(self, value: datetime) -> str:
         return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
@@ -94,6 +97,9 @@ class AuditTable(BaseTable):
     def render_detail(self, value: Any) -> SafeString:
         # Details quote names (an agency, a title) as they were: agent text too.
         return agent_html(json.dumps(value, ensure_ascii=False)) if value else SafeString("")
+
+    def value_detail(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False) if value else ""
 
 
 def _entries(request: HttpRequest, form: AuditFilterForm) -> QuerySet[Entry]:
@@ -115,62 +121,45 @@ def _filters(form: AuditFilterForm) -> dict[str, str]:
     return {k: str(v) for k, v in values.items() if v}
 
 
+def _export(request: HttpRequest, form: AuditFilterForm, table: AuditTable) -> HttpResponseBase:
+    """The filtered entries as CSV or XLSX; the export is itself an entry of the log."""
+    if form.is_bound and not form.is_valid():
+        errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+    filters = _filters(form)
+    user = current_user(request)
+
+    def audit(fmt: str, rows: int) -> None:
+        # Written before the rows are read, so the file lists its own export.
+        do_record_audit_export(filters, actor=user, ip=client_ip(request), fmt=fmt, rows=rows)
+
+    data = form.cleaned_data if form.is_bound else {}
+    stem = export_filename_stem("audit", data.get("start") or "", data.get("end") or "")
+    if not data.get("start") and not data.get("end"):
+        stem = export_filename_stem("audit", timezone.localdate())
+    return table_export(request, table, filename_stem=stem, audit=audit)
+
+
 @require_GET
 @superadmin_or_dpo_reads
-def audit_log(request: HttpRequest) -> HttpResponse:
-    """Who did what to whom, when, from where — newest first, filterable."""
+def audit_log(request: HttpRequest) -> HttpResponseBase:
+    """Who did what to whom, when, from where — newest first, filterable; `?format=csv|xlsx`
+    downloads every entry the filters select."""
     form = AuditFilterForm(request.GET or None)
     table = configure(request, AuditTable(_entries(request, form)), url=request.path)
     table.include = "#audit-form"
+    table.export_url = request.path
+    if export_format(request):
+        return _export(request, form, table)
     if wants_table_only(request, table):
         return render(request, "oxytrack/table.html", {"table": table})
-    # The export takes the same filters.
-    query = _filters(form)
-    export = reverse("audit:export")
-    exports = [
-        (_("Exporter (CSV)"), f"{export}?{urlencode(query)}"),
-        (
-            _("Exporter (CSV, séparateur ;)"),
-            f"{export}?{urlencode({**query, 'sep': 'semicolon'})}",
-        ),
-    ]
-    return render(request, "audit/log.html", {"form": form, "table": table, "exports": exports})
+    return render(request, "audit/log.html", {"form": form, "table": table})
 
 
 @require_GET
 @superadmin_or_dpo_reads
 def audit_export(request: HttpRequest) -> HttpResponseBase:
-    """The filtered entries as CSV; the export is itself an entry of the log."""
+    """The address of the earlier CSV download, kept: the same as `audit_log?format=csv`."""
     form = AuditFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
-        return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
-    qs = _entries(request, form)
-    filters = _filters(form)
-    # Written before the rows are read, so the file lists its own export.
-    do_record_audit_export(filters, actor=current_user(request), ip=client_ip(request))
-    rows = (
-        [
-            timezone.localtime(e.at).isoformat(),
-            e.actor_label,
-            str(e.get_action_display()),
-            e.target_type,
-            e.target_id,
-            e.target_label,
-            json.dumps(e.detail, ensure_ascii=False) if e.detail else "",
-            e.ip,
-        ]
-        for e in qs.iterator(chunk_size=2000)
-    )
-    header = [
-        _("Date"),
-        _("Auteur"),
-        _("Action"),
-        _("Type de cible"),
-        _("Identifiant de cible"),
-        _("Cible"),
-        _("Détail"),
-        _("Adresse IP"),
-    ]
-    name = f"oxytrack-audit-{timezone.localdate().isoformat()}.csv"
-    return csv_response(name, header, rows, delimiter=delimiter_for(request))
+    table = configure(request, AuditTable(_entries(request, form)), url=request.path)
+    return _export(request, form, table)

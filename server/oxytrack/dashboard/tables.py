@@ -24,8 +24,9 @@ from oxytrack.web.formatting import (
     agent_html,
     format_duration,
     format_local_time,
+    zone_of,
 )
-from oxytrack.web.tables import BaseTable
+from oxytrack.web.tables import BaseTable, DurationColumn
 
 
 class EmployeeTable(BaseTable):
@@ -53,11 +54,19 @@ class EmployeeTable(BaseTable):
     last_seen = tables.Column(
         verbose_name=gettext_lazy("Vu pour la dernière fois"), accessor="last_seen"
     )
-    today_active = tables.Column(
+    today_active = DurationColumn(
         verbose_name=gettext_lazy("Actif aujourd'hui"), accessor="today_active"
     )
-    today_screen = tables.Column(
+    today_screen = DurationColumn(
         verbose_name=gettext_lazy("Écran aujourd'hui"), accessor="today_screen"
+    )
+    # In exports only: the page shows the login under the name and names the zone
+    # beside a time that is not on the reader's clock.
+    login = tables.Column(
+        verbose_name=gettext_lazy("Identifiant"), empty_values=(), visible=False, orderable=False
+    )
+    local_zone = tables.Column(
+        verbose_name=gettext_lazy("Fuseau horaire"), visible=False, orderable=False
     )
 
     class Meta(BaseTable.Meta):
@@ -66,6 +75,22 @@ class EmployeeTable(BaseTable):
     def __init__(self, *args: Any, silent_before: datetime, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.silent_before = silent_before
+
+    # Exports (web/export.table_export): the text the cells show, without HTML.
+    def value_name(self, record: Any) -> str:
+        return str(record.display_name or record.login)
+
+    def value_login(self, record: Any) -> str:
+        return str(record.login)
+
+    def value_machines(self, record: Any) -> str:
+        return ", ".join(d.hostname for d in record.devices.all())
+
+    def value_last_seen(self, value: datetime | None, record: Any) -> datetime | None:
+        # On the employee's clock, as the page shows it (the zone is its own column).
+        if value is None:
+            return None
+        return value.astimezone(zone_of(getattr(record, "local_zone", None))).replace(tzinfo=None)
 
     def render_name(self, record: Any) -> SafeString:
         url = reverse("dashboard:employee", args=[record.public_id])
@@ -106,12 +131,6 @@ class EmployeeTable(BaseTable):
                 _("silencieux > %(hours)d h") % {"hours": settings.OXYTRACK_SILENT_AFTER_HOURS},
             )
         return format_html("{}", when)
-
-    def render_today_active(self, value: int) -> str:
-        return format_duration(value)
-
-    def render_today_screen(self, value: int) -> str:
-        return format_duration(value)
 
 
 class TeamTable(BaseTable):

@@ -3,7 +3,6 @@ parse input, call one query, render."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -11,17 +10,22 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from oxytrack.accounts.decorators import activity_reader_required, current_user
 from oxytrack.activity import queries as activity_queries
 from oxytrack.activity.pages import ActivityUrls, activity_context, range_form, titles_table
-from oxytrack.audit.actions import do_record_export, do_record_view
+from oxytrack.audit.actions import (
+    do_record_export,
+    do_record_list_export,
+    do_record_view,
+    scope_label,
+)
 from oxytrack.audit.request import client_ip
 from oxytrack.dashboard import queries
 from oxytrack.dashboard.forms import SearchForm
@@ -34,7 +38,7 @@ from oxytrack.dashboard.reason import (
 from oxytrack.dashboard.tables import EmployeeTable, TeamTable
 from oxytrack.org.models import Employee
 from oxytrack.org.queries import get_employee_for
-from oxytrack.web.export import csv_cell
+from oxytrack.web.export import export_filename_stem, export_format, table_export
 from oxytrack.web.forms import RangeForm, TeamRangeForm, shortcuts
 from oxytrack.web.tables import configure, filter_text, wants_table_only
 
@@ -42,12 +46,41 @@ from oxytrack.web.tables import configure, filter_text, wants_table_only
 def _employee_table(request: HttpRequest, qs: Any) -> EmployeeTable:
     silent_before = timezone.now() - timedelta(hours=settings.OXYTRACK_SILENT_AFTER_HOURS)
     table = EmployeeTable(qs, silent_before=silent_before)
+    table.export_url = request.path
     return configure(request, table, url=request.path)
+
+
+def _employee_list_export(
+    request: HttpRequest,
+    table: EmployeeTable,
+    qs: QuerySet[Employee],
+    *,
+    list_name: str,
+    filters: dict[str, str],
+) -> HttpResponseBase:
+    """The home or search table as a file: every row, audited with the employees it holds."""
+    user = current_user(request)
+
+    def audit(fmt: str, rows: int) -> None:
+        employees = [str(p) for p in qs.prefetch_related(None).values_list("public_id", flat=True)]
+        do_record_list_export(
+            list_name,
+            fmt=fmt,
+            rows=rows,
+            actor=user,
+            ip=client_ip(request),
+            filters=filters,
+            employees=employees,
+        )
+
+    # "Today" is each employee's own; the file is named after the reader's.
+    stem = export_filename_stem(list_name, scope_label(user), timezone.localdate())
+    return table_export(request, table, filename_stem=stem, audit=audit)
 
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponseBase:
     """The employees of my scopes with today's times; the table reloads alone via htmx.
 
     The dpo sees no activity: their home is the audit log.
@@ -57,6 +90,10 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("audit:log")
     qs = queries.employee_list(user, now=timezone.now(), text=request.GET.get("q", ""))
     table = _employee_table(request, qs)
+    if export_format(request):
+        text = filter_text(request)
+        filters = {"q": text} if text else {}
+        return _employee_list_export(request, table, qs, list_name="accueil", filters=filters)
     if wants_table_only(request, table):
         return render(request, "oxytrack/table.html", {"table": table})
     return render(request, "dashboard/home.html", {"table": table})
@@ -64,7 +101,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @activity_reader_required
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: HttpRequest) -> HttpResponseBase:
     """Search by name, IP, machine, agency, service; results in the home table."""
     user = current_user(request)
     form = SearchForm(request.GET or None, user=user)
@@ -81,6 +118,13 @@ def search(request: HttpRequest) -> HttpResponse:
         )
     table = _employee_table(request, qs)
     table.include = "#search-form"
+    if export_format(request):
+        if form.is_bound and not form.is_valid():
+            errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+            return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+        names = [*SearchForm.base_fields, "q"]
+        filters = {k: str(request.GET[k]) for k in names if request.GET.get(k)}
+        return _employee_list_export(request, table, qs, list_name="recherche", filters=filters)
     if wants_table_only(request, table):
         return render(request, "oxytrack/table.html", {"table": table})
     return render(request, "dashboard/search.html", {"form": form, "table": table})
@@ -135,9 +179,11 @@ def _activity_context(
         page=reverse("dashboard:employee", args=args),
         activity=reverse("dashboard:employee_activity", args=args),
         titles=reverse("dashboard:employee_titles", args=args),
-        exports=((_("Exporter (CSV)"), reverse("dashboard:employee_export", args=args)),),
+        exports=(),
     )
     context = activity_context(request, employee, form, today, urls)
+    if "table" in context:
+        context["table"].export_url = reverse("dashboard:employee_export", args=args)
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         do_record_view(
@@ -219,6 +265,7 @@ def employee_titles(request: HttpRequest, public_id: str) -> HttpResponse:
         return render(request, "oxytrack/_range_errors.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     table = titles_table(request, employee, start, end, url=request.path)
+    table.export_url = reverse("dashboard:employee_export", args=[employee.public_id])
     # Each sort, page or filter shows titles again: one view entry per request.
     do_record_view(
         employee, start, end, actor=current_user(request), ip=client_ip(request), reason=reason
@@ -228,8 +275,9 @@ def employee_titles(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_GET
 @activity_reader_required
-def employee_export(request: HttpRequest, public_id: str) -> HttpResponse:
-    """The titles of a range as CSV (an audited export)."""
+def employee_export(request: HttpRequest, public_id: str) -> HttpResponseBase:
+    """The titles (apps, categories: `?group=`) table of a range as CSV or XLSX
+    (`?format=`, CSV when absent), every row in the page's sort and filter; audited."""
     employee = get_employee_for(current_user(request), public_id)
     reason = current_reason(request, employee)
     if reason_required() and not reason:
@@ -238,26 +286,22 @@ def employee_export(request: HttpRequest, public_id: str) -> HttpResponse:
     if not form.is_valid():
         return render(request, "oxytrack/_range_errors.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="oxytrack-{employee.public_id}-{start}-{end}.csv"'
-    )
-    response.write("\ufeff")  # so Excel reads UTF-8
-    writer = csv.writer(response)
-    writer.writerow(
-        [_("Application"), _("Titre"), _("Première ouverture"), _("Actif (s)"), _("Inactif (s)")]
-    )
-    for row in activity_queries.title_rows(employee, start, end).iterator():
-        writer.writerow(
-            [
-                csv_cell(row["window__app"]),
-                csv_cell(row["window__title"]),
-                timezone.localtime(row["first_opened"]).isoformat(),
-                round(row["active"] / 1000),
-                round(row["idle"] / 1000),
-            ]
+    table = titles_table(request, employee, start, end, url=request.path)
+
+    def audit(fmt: str, rows: int) -> None:
+        do_record_export(
+            employee,
+            start,
+            end,
+            actor=current_user(request),
+            ip=client_ip(request),
+            reason=reason,
+            fmt=fmt,
+            rows=rows,
+            filter_text=filter_text(request),
         )
-    do_record_export(
-        employee, start, end, actor=current_user(request), ip=client_ip(request), reason=reason
-    )
-    return response
+
+    group = request.GET.get("group", "")
+    kind = {"app": "applications", "category": "categories"}.get(group, "titres")
+    stem = export_filename_stem(kind, employee.display_name or employee.login, start, end)
+    return table_export(request, table, filename_stem=stem, audit=audit)

@@ -13,11 +13,41 @@ import django_tables2 as tables
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy
 
-from oxytrack.web.formatting import agent_html, format_duration, format_local_time, format_percent
+from oxytrack.web.export import duration_hours
+from oxytrack.web.formatting import (
+    agent_html,
+    format_duration,
+    format_local_time,
+    format_percent,
+    zone_of,
+)
 from oxytrack.web.tables import BaseTable
 
 
-class TitleTable(BaseTable):
+class _Exported:
+    """The plain values web/export.table_export writes for the time columns: hours,
+    a percentage, first openings on the employee's clock (the page's reading)."""
+
+    export_units = {"active": "h", "idle": "h", "share": "%"}
+    total_active_ms: int
+    time_zone: str | None
+
+    def value_first_opened(self, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(zone_of(self.time_zone)).replace(tzinfo=None, microsecond=0)
+
+    def value_active(self, value: int) -> float | None:
+        return duration_hours(value)
+
+    def value_idle(self, value: int) -> float | None:
+        return duration_hours(value)
+
+    def value_share(self, value: int) -> float:
+        return round(100 * (value or 0) / self.total_active_ms, 1) if self.total_active_ms else 0.0
+
+
+class TitleTable(_Exported, BaseTable):
     """Detail page: one row per (app, title) over the chosen range."""
 
     dom_id = "titles"

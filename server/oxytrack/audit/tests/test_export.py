@@ -1,14 +1,16 @@
-"""The audit log as CSV: the page's filters, UTF-8 with a BOM, `,` or `;`, formulas
-neutralised, and each export itself an entry of the log."""
+"""The audit log as CSV or XLSX: the page's filters, UTF-8 with a BOM, `,` or `;`,
+formulas neutralised, and each export itself an entry of the log."""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from oxytrack.accounts.models import User
 from oxytrack.audit.actions import record
@@ -48,7 +50,8 @@ def test_the_export_follows_the_filters_and_is_audited(
     assert any('"to": "Été"' in r[6] for r in body)
     export = Entry.objects.get(action=Action.EXPORT)
     assert export.actor == superadmin and export.target_type == "audit"
-    assert export.detail == {"format": "csv", "filters": {"action": "change_org"}}
+    # The two entries the filters selected when it was asked.
+    assert export.detail == {"format": "csv", "filters": {"action": "change_org"}, "rows": 2}
 
 
 def test_the_export_lists_itself_when_unfiltered(
@@ -84,8 +87,36 @@ def test_the_log_page_links_the_export_with_its_filters(
 ) -> None:
     client.force_login(superadmin)
     body = client.get(reverse("audit:log"), {"action": "change_org", "actor": "alice"}).text
-    assert f'href="{reverse("audit:export")}?action=change_org&amp;actor=alice"' in body
-    assert "actor=alice&amp;sep=semicolon" in body
+    export = f'href="{reverse("audit:log")}?action=change_org&amp;actor=alice&amp;format='
+    assert f'{export}csv"' in body and f'{export}xlsx"' in body
+    assert f'{export}csv&amp;sep=semicolon"' in body
+
+
+def test_the_log_as_xlsx_has_the_table_rows_and_guards_formulas(
+    client: Client, superadmin: User, entries: None
+) -> None:
+    client.force_login(superadmin)
+    response = client.get(reverse("audit:log"), {"actor": "alice", "format": "xlsx"})
+    assert response["Content-Disposition"].startswith('attachment; filename="oxytrack-audit-')
+    raw = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    sheet = load_workbook(io.BytesIO(raw)).worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == [
+        "Date",
+        "Auteur",
+        "Action",
+        "Type de cible",
+        "Identifiant de cible",
+        "Cible",
+        "Détail",
+        "Adresse IP",
+    ]
+    # Newest first, as the page.
+    assert [r[5] for r in rows[1:]] == ["Agence Nîmes", '\'=HYPERLINK("http://x")']
+    assert rows[1][6] == '{"to": "Été"}'
+    assert isinstance(rows[1][0], datetime)
+    export = Entry.objects.get(action=Action.EXPORT)
+    assert export.detail == {"format": "xlsx", "filters": {"actor": "alice"}, "rows": 2}
 
 
 def test_the_filters_narrow_the_log(client: Client, superadmin: User, entries: None) -> None:

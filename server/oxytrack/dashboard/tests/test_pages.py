@@ -224,7 +224,7 @@ def test_export_is_csv_safe_and_audited(
         reverse("dashboard:employee_export", args=[employee.public_id]),
         {"start": today, "end": today},
     )
-    text = response.content.decode("utf-8-sig")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
     assert response["Content-Type"].startswith("text/csv")
     assert "'=HYPERLINK" in text
     assert Entry.objects.filter(action=Action.EXPORT, target_id=str(employee.public_id)).exists()
