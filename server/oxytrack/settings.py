@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "oxytrack.analytics",
     "oxytrack.compliance",
     "oxytrack.portal",
+    # The weekly e-mail to managers (`oxytrack send_weekly_report`) and its opt-out.
+    "oxytrack.reports",
     "oxytrack.demo",
     # `oxytrack serve` and the start-up checks (static files collected).
     "oxytrack.ops",
@@ -323,6 +325,35 @@ OXYTRACK_MAX_BATCH_BYTES = env_int("OXYTRACK_MAX_BATCH_BYTES", 4 * 1024 * 1024, 
 OXYTRACK_MAX_TITLE_CHARS = 1024
 OXYTRACK_MAX_FUTURE_S = 5 * 60
 OXYTRACK_MAX_SPAN_S = 24 * 3600
+
+# --- E-mail (the weekly report) ----------------------------------------------------------
+
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    # Prints each message to standard output: to look at the reports before sending any.
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+_email_backend = env_str("EMAIL_BACKEND", "smtp") or "smtp"
+if _email_backend not in _EMAIL_BACKENDS:
+    raise ImproperlyConfigured(f"EMAIL_BACKEND={_email_backend!r} is not smtp or console")
+EMAIL_BACKEND = _EMAIL_BACKENDS[_email_backend]
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true")
+# Seconds before a silent mail server counts as a failure (the next manager is tried).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "OxyTrack <oxytrack@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where managers reach the site (https://oxytrack.example.com): e-mails link to
+# it; empty, they say where to click instead. A command has no request to ask.
+OXYTRACK_BASE_URL = env_str("OXYTRACK_BASE_URL", "") or ""
+if OXYTRACK_BASE_URL and not OXYTRACK_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"OXYTRACK_BASE_URL={OXYTRACK_BASE_URL!r} must start with https://")
 
 LOGGING = {
     "version": 1,

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("oxytrack.policy.urls")),
     path("", include("oxytrack.audit.urls")),
     path("", include("oxytrack.compliance.urls")),
+    path("", include("oxytrack.reports.urls")),
 ]
 
 # Under /api/: JSON, telling a bad Host and a too-large body apart (api_errors.py).

@@ -37,6 +37,7 @@ GET_AND_POST = {
     "policy:edit_global",
     "policy:edit_agency",
     "policy:edit_service",
+    "reports:preferences",
 }
 
 
