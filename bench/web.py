@@ -1,21 +1,38 @@
-"""Server time of the managers' pages on the demo organisation scaled to 1,700
-employees x 30 days (SQLite, the embedded default).
+"""Server time of the managers' pages on a generated organisation of 1,700 employees
+x 365 days, on SQLite (the embedded default) and on PostgreSQL, each beside a direct
+SQL `GROUP BY` over the same rollups computing the same figures.
 
-Run alone with `.venv/bin/python bench/web.py`. The first run seeds
-var/bench-web/ with `seed_demo --employees 1700 --days 30` (a few minutes) and
-keeps it for the next runs. Requests go through Django's test client in this
-process, so the times are the server's (routing, queries, templates), without
-the network or the browser. Each page is requested 20 times after one warm-up:
+Run alone with `.venv/bin/python bench/web.py` (both databases), or
+`--database sqlite|postgres` for one. The base is built here, not by the demo
+seeder (about 20 minutes at this size): the organisation comes from the demo's
+planner (names, agencies, services, devices), then the rollups are written
+directly (Window, DailyUsage, DailyTotal, and HourlyTotal when the schema has
+it): about 20 distinct windows per employee and working day out of a shared
+pool of about 100,000 windows, weekends mostly empty, a few days off. No spans
+are written, so the day timeline is empty; every range page reads rollups only.
+The SQLite base is kept under var/bench-web/ for the next runs (built again when
+a migration changes); PostgreSQL runs on a throwaway cluster
+(scripts/with-postgres.sh), so it is built on every run.
 
-- home of an admin whose scopes hold about 100 employees,
-- one employee's detail page for 30 days (rollups, charts' JSON, titles table),
-- search by name as the super-administrator (all 1,700 employees visible).
+Requests go through Django's test client in this process, so the times are the
+server's (routing, access checks, queries, audit entry, templates), without the
+network or the browser. Each page is requested once (reported as "first": the cost
+of a cold cache), then --requests times, each followed by its reference: one
+or a few plain SQL statements over the same rollups giving the page's figures
+(its totals, and the rows of the table page shown), with no access check, audit,
+ORM or template. The ratio page / reference (p50) says what the application adds
+over the database's own work, and holds better than the raw times on a loaded
+machine. Target: p95 <= 100 ms for every page.
+
+Adding a page is one line in `pages()`; pages whose URL is not in this tree
+(features still to come) are listed as skipped.
 
 Ends with one line:
 
-    RESULT web home_p95_ms=N detail_p95_ms=N search_p95_ms=N (targets: 200, 150)
+    RESULT web sqlite_worst_p95_ms=N postgres_worst_p95_ms=N (target 100) [name_db_p95_ms=N ...]
 
-Options: --employees N (default 1700), --days N (default 30), --requests N (default 20).
+Options: --employees N (default 1700), --days N (default 365), --requests N
+(default 20), --database sqlite|postgres|both (default both).
 """
 
 from __future__ import annotations
@@ -23,46 +40,37 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import random
+import re
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = "2026-03-31T15:00:00+02:00"  # fixed: every run measures the same data
+SEED = 2026
+WINDOW_POOL = 100_000
+WINDOWS_PER_DAY = (15, 25)  # distinct windows of one employee on a working day
+TAIL_PER_EMPLOYEE = 600  # the employee's share of the pool (cases, web pages, files)
+TARGET_MS = 100.0
+BUILD_VERSION = 3  # raise when build() changes: the kept SQLite base is built again
 
 
 def _schema_digest() -> str:
-    """A digest of every migration: a database seeded under other ones is seeded again."""
-    digest = hashlib.sha256()
+    """A digest of every migration: a base built under other ones is built again."""
+    digest = hashlib.sha256(f"build {BUILD_VERSION}".encode())
     for path in sorted((REPO / "server" / "oxytrack").glob("*/migrations/*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
-
-
-def seed(var_dir: Path, employees: int, days: int) -> None:
-    """Migrate and seed the bench database unless it is already there, same schema."""
-    marker = var_dir / f"seeded-{employees}x{days}-{_schema_digest()}"
-    if marker.exists():
-        return
-    var_dir.mkdir(parents=True, exist_ok=True)
-    for old in [*var_dir.glob("oxytrack.sqlite3*"), *var_dir.glob("seeded-*")]:
-        old.unlink()
-    env = {
-        **os.environ,
-        "OXYTRACK_VAR_DIR": str(var_dir),
-        "DJANGO_SETTINGS_MODULE": "oxytrack.settings",
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("SECRET_KEY", None)
-    for args in (
-        ["migrate", "--noinput", "-v0"],
-        ["seed_demo", "--employees", str(employees), "--days", str(days), "--now", NOW],
-    ):
-        print(f"oxytrack {' '.join(args)}", flush=True)
-        subprocess.run([sys.executable, "-m", "oxytrack.manage", *args], env=env, check=True)
-    marker.touch()
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -71,105 +79,677 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[index]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--employees", type=int, default=1700)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--requests", type=int, default=20)
-    options = parser.parse_args()
-    var_dir = REPO / "var" / "bench-web"
-    seed(var_dir, options.employees, options.days)
+# --- Building the base ----------------------------------------------------------------------
 
+
+def _pool_windows(rng: random.Random) -> list[tuple[str, str]]:
+    """The shared pool's long tail: case files, letters, sheets, PDFs and web pages."""
+    from oxytrack.demo import data
+
+    families: list[Callable[[int], tuple[str, str]]] = [
+        lambda n: (
+            data.CHROME,
+            f"Dossier patient {n:06d} \N{EN DASH} {rng.choice(data.LAST_NAMES)} "
+            "\N{EN DASH} Intranet OxyTrack - Google Chrome",
+        ),
+        lambda n: (data.WORD, f"Courrier {rng.choice(data.LAST_NAMES)} n°{n}.docx - Word"),
+        lambda n: (data.EXCEL, f"Tournée {n} {rng.choice(data.LAST_NAMES)}.xlsx - Excel"),
+        lambda n: (data.ACROBAT, f"Ordonnance {n:06d}.pdf - Adobe Acrobat"),
+        lambda n: (data.OUTLOOK, f"RE: Dossier {n:06d} - Message (HTML)"),
+        lambda n: (data.CHROME, f"{rng.choice(data.NEWS_TITLES)} ({n})"),
+        lambda n: (data.EXPLORER, f"\\\\srv-fichiers\\dossiers\\{n:06d}"),
+    ]
+    return [families[n % len(families)](n) for n in range(WINDOW_POOL)]
+
+
+class _Writer:
+    """Bulk rows into one table: COPY on PostgreSQL, executemany on SQLite."""
+
+    def __init__(self, table: str, columns: Sequence[str]) -> None:
+        from django.db import connection
+
+        self.connection = connection
+        q = connection.ops.quote_name
+        self.postgres = connection.vendor == "postgresql"
+        cols = ", ".join(q(c) for c in columns)
+        self.copy_sql = f"COPY {q(table)} ({cols}) FROM STDIN"
+        self.insert_sql = (
+            f"INSERT INTO {q(table)} ({cols}) VALUES ({', '.join(['?'] * len(columns))})"  # noqa: S608
+        )
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add(self, row: tuple[Any, ...]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= 50_000:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        with self.connection.cursor() as wrapper:
+            raw = wrapper.cursor
+            if self.postgres:
+                with raw.copy(self.copy_sql) as copy:
+                    for row in self.rows:
+                        copy.write_row(row)
+            else:
+                raw.executemany(self.insert_sql, self.rows)
+        self.rows = []
+
+
+def build(employees: int, days: int) -> None:
+    """Write the organisation and a year of rollups into the (migrated, empty) database."""
+    from django.db import connection, transaction
+
+    from oxytrack.accounts.models import Role, Scope, User
+    from oxytrack.activity import models as activity_models
+    from oxytrack.activity.models import DailyTotal, DailyUsage, Window, window_digest
+    from oxytrack.demo import simulator
+    from oxytrack.org.models import Agency, Device, Employee, Service
+
+    began = time.perf_counter()
+    end = date.fromisoformat(NOW[:10])
+    first = end - timedelta(days=days - 1)
+    now = datetime.fromisoformat(NOW)
+    org = simulator.plan_organisation(SEED, employees, first, end)
+    rng = random.Random(f"bench-web:{SEED}")
+    postgres = connection.vendor == "postgresql"
+    ops = connection.ops
+
+    def moment(value: datetime) -> Any:
+        return value if postgres else ops.adapt_datetimefield_value(value)
+
+    def day_value(value: date) -> Any:
+        return value if postgres else ops.adapt_datefield_value(value)
+
+    if not postgres:
+        with connection.cursor() as cursor:
+            # The whole build is one transaction: held in memory, written once.
+            cursor.execute("PRAGMA cache_size = -3000000")
+    with transaction.atomic():
+        if postgres:
+            # Foreign keys are checked by triggers: off while loading rows we made consistent.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+        agencies = {
+            a.name: a
+            for a in Agency.objects.bulk_create(
+                [Agency(name=a.name, time_zone=a.time_zone) for a in org.agencies]
+            )
+        }
+        services = {
+            s.name: s
+            for s in Service.objects.bulk_create([Service(name=name) for name in org.services])
+        }
+        people = Employee.objects.bulk_create(
+            [
+                Employee(
+                    public_id=p.public_id,
+                    username=p.username,
+                    domain=simulator.DOMAIN,
+                    display_name=p.display_name,
+                    agency=agencies[p.agency.name],
+                    service=services[p.service],
+                )
+                for p in org.employees
+            ],
+            batch_size=500,
+        )
+        Device.objects.bulk_create(
+            [
+                Device(
+                    public_id=plan.public_id,
+                    employee=employee,
+                    hostname=plan.hostname,
+                    os=plan.os,
+                    agent_version=plan.agent_version,
+                    time_zone=plan.time_zone,
+                    last_ip=plan.last_ip,
+                    local_ips=plan.local_ips,
+                    last_seen_at=now - timedelta(minutes=rng.randint(1, 600)),
+                )
+                for person, employee in zip(org.employees, people, strict=True)
+                for plan in person.devices[:1]
+            ],
+            batch_size=500,
+        )
+        User.objects.create_user("bench.super@oxytrack.demo", None, role=Role.SUPERADMIN)
+        admin = User.objects.create_user("bench.admin@oxytrack.demo", None, role=Role.ADMIN)
+        # About 100 employees in the admin's scopes, made of whole (agency, service) pairs.
+        pairs: dict[tuple[str, str], int] = {}
+        for p in org.employees:
+            pairs[(p.agency.name, p.service)] = pairs.get((p.agency.name, p.service), 0) + 1
+        total = 0
+        for (agency, service), count in sorted(pairs.items(), key=lambda kv: -kv[1]):
+            if total >= 100:
+                break
+            if total + count <= 110:
+                Scope.objects.create(user=admin, agency=agencies[agency], service=services[service])
+                total += count
+
+        # Windows: each person's usual ones (inbox, main sheets) and the shared tail.
+        window_ids: dict[tuple[str, str], int] = {}
+        window_writer = _Writer(Window._meta.db_table, ["id", "app", "title", "digest"])
+
+        def intern(pair: tuple[str, str]) -> int:
+            found = window_ids.get(pair)
+            if found is None:
+                found = window_ids[pair] = len(window_ids) + 1
+                window_writer.add((found, pair[0], pair[1], window_digest(*pair)))
+            return found
+
+        habits: list[tuple[list[int], list[float]]] = []
+        for person in org.employees:
+            pairs_, weights = simulator.employee_windows(person, rng)
+            habits.append(([intern(p) for p in pairs_], weights))
+        pool = [intern(p) for p in _pool_windows(rng)]
+        window_writer.flush()
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
+                    [Window._meta.db_table, len(window_ids)],
+                )
+
+        # The index on DailyUsage.window is filled in random order: built after the rows.
+        usage_table = DailyUsage._meta.db_table
+        with connection.cursor() as cursor:
+            window_indexes = [
+                name
+                for name, info in connection.introspection.get_constraints(
+                    cursor, usage_table
+                ).items()
+                if info["index"] and not info["unique"] and info["columns"] == ["window_id"]
+            ]
+            for name in window_indexes:
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        hourly_model = getattr(activity_models, "HourlyTotal", None)
+        usage = _Writer(
+            DailyUsage._meta.db_table,
+            [
+                "employee_id",
+                "day",
+                "window_id",
+                "active_ms",
+                "idle_ms",
+                "keys",
+                "clicks",
+                "first_start",
+                "last_end",
+            ],
+        )
+        totals = _Writer(
+            DailyTotal._meta.db_table,
+            [
+                "employee_id",
+                "day",
+                "active_ms",
+                "idle_ms",
+                "keys",
+                "clicks",
+                "first_start",
+                "last_end",
+                "untracked_ms",
+            ],
+        )
+        hourly = None
+        hourly_extra: list[Any] = []
+        if hourly_model is not None:
+            known = ["employee_id", "day", "hour", "active_ms", "idle_ms"]
+            others = [
+                f
+                for f in hourly_model._meta.concrete_fields
+                if f.column not in known and not f.primary_key
+            ]
+            hourly_extra = [f.get_default() for f in others]
+            hourly = _Writer(hourly_model._meta.db_table, known + [f.column for f in others])
+
+        # Times in 5-minute steps from 08:00 local (0..120: until 18:00), adapted once
+        # per time zone: stamps[zone][day_index * STEPS + step].
+        calendar = [first + timedelta(days=n) for n in range(days)]
+        day_values = [day_value(d) for d in calendar]
+        steps = 121
+        stamps: dict[str, list[Any]] = {}
+        for zone in {p.devices[0].time_zone for p in org.employees}:
+            stamps[zone] = [
+                moment(
+                    datetime(d.year, d.month, d.day, 8, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+                    + timedelta(minutes=5 * step)
+                )
+                for d in calendar
+                for step in range(steps)
+            ]
+        weekday = np.array([d.weekday() for d in calendar])
+        hours = np.arange(8, 18)
+        hour_cum = np.cumsum(np.where(hours == 12, 0.4, 1.0))
+        hour_cum /= hour_cum[-1]
+        gen = np.random.default_rng(SEED)
+        rows = 0
+        for person, employee, (usual, usual_weights) in zip(
+            org.employees, people, habits, strict=True
+        ):
+            zone_stamps = stamps[person.devices[0].time_zone]
+            # The windows this person can meet: their usual ones (heavy) and a share of the
+            # pool (a long tail); each day draws distinct ones by weight (Gumbel top-k).
+            tail = gen.choice(len(pool), TAIL_PER_EMPLOYEE, replace=False)
+            windows = np.concatenate([np.array(usual), np.array(pool)[tail]])
+            weights = np.concatenate(
+                [
+                    np.array(usual_weights) / sum(usual_weights) * 0.6,
+                    0.4 / (np.arange(TAIL_PER_EMPLOYEE) + 1) ** 0.8 / 50,
+                ]
+            )
+            weekend = weekday >= 5
+            worked = np.where(
+                weekend,
+                gen.random(days) < 0.03,
+                (gen.random(days) >= 0.08)
+                & (weekday != (person.day_off if person.day_off is not None else -1)),
+            )
+            day_index = np.flatnonzero(worked)
+            n_days = len(day_index)
+            if not n_days:
+                continue
+            counts = np.where(
+                weekend[day_index],
+                gen.integers(2, 6, n_days),
+                gen.integers(WINDOWS_PER_DAY[0], WINDOWS_PER_DAY[1] + 1, n_days),
+            )
+            width = int(counts.max())
+            keys = np.log(weights) + gen.gumbel(size=(n_days, len(windows)))
+            picked = np.argpartition(-keys, width - 1, axis=1)[:, :width]
+            slot = np.arange(width) < counts[:, None]  # (day, slot) in use
+            day_active = (
+                np.where(
+                    weekend[day_index],
+                    gen.uniform(0.3, 2, n_days),
+                    np.maximum(1.0, gen.normal(6.5, 1.0, n_days)),
+                )
+                * 3_600_000
+            )
+            day_active = day_active.astype(np.int64)
+            day_idle = (day_active * gen.uniform(0.08, 0.3, n_days)).astype(np.int64)
+            # Exact integer shares: differences of the rounded cumulative sums.
+            shares = gen.exponential(1.0, (n_days, width)) * slot
+            cum = np.cumsum(shares, axis=1) / shares.sum(axis=1, keepdims=True)
+
+            def split(total: Any, cum: Any = cum) -> Any:
+                edges = np.floor(cum * total[:, None]).astype(np.int64)
+                return np.diff(edges, axis=1, prepend=0)
+
+            active, idle = split(day_active), split(day_idle)
+            opened = gen.integers(0, 108, (n_days, width))
+            closed = np.minimum(
+                120, opened + 1 + (active + idle) // 300_000 + gen.integers(0, 12, (n_days, width))
+            )
+            first_step = np.where(slot, opened, 999).min(axis=1)
+            last_step = np.where(slot, closed, -1).max(axis=1)
+            base = day_index * steps
+            employee_id = employee.pk
+            act, idl, win = active.tolist(), idle.tolist(), windows[picked].tolist()
+            op, cl = (opened + base[:, None]).tolist(), (closed + base[:, None]).tolist()
+            for d, (index, count) in enumerate(
+                zip(day_index.tolist(), counts.tolist(), strict=True)
+            ):
+                value = day_values[index]
+                for k in range(count):
+                    usage.add(
+                        (
+                            employee_id,
+                            value,
+                            win[d][k],
+                            act[d][k],
+                            idl[d][k],
+                            act[d][k] // 2_000,
+                            act[d][k] // 9_000,
+                            zone_stamps[op[d][k]],
+                            zone_stamps[cl[d][k]],
+                        )
+                    )
+                rows += count
+            keys_sum = (active // 2_000 * slot).sum(axis=1).tolist()
+            clicks_sum = (active // 9_000 * slot).sum(axis=1).tolist()
+            firsts = (first_step + base).tolist()
+            lasts = (last_step + base).tolist()
+            for d, index in enumerate(day_index.tolist()):
+                totals.add(
+                    (
+                        employee_id,
+                        day_values[index],
+                        int(day_active[d]),
+                        int(day_idle[d]),
+                        keys_sum[d],
+                        clicks_sum[d],
+                        zone_stamps[firsts[d]],
+                        zone_stamps[lasts[d]],
+                        0,
+                    )
+                )
+            if hourly is not None:
+                # 08:00-18:00 local, less at lunch; the hours add up to the day exactly.
+                h_act = np.diff(
+                    np.floor(hour_cum * day_active[:, None]).astype(np.int64), axis=1, prepend=0
+                ).tolist()
+                h_idl = np.diff(
+                    np.floor(hour_cum * day_idle[:, None]).astype(np.int64), axis=1, prepend=0
+                ).tolist()
+                for d, index in enumerate(day_index.tolist()):
+                    value = day_values[index]
+                    for h in range(len(hours)):
+                        hourly.add(
+                            (employee_id, value, 8 + h, h_act[d][h], h_idl[d][h], *hourly_extra)
+                        )
+        usage.flush()
+        totals.flush()
+        if hourly is not None:
+            hourly.flush()
+        with connection.cursor() as cursor:
+            q = connection.ops.quote_name
+            for name in window_indexes:
+                cursor.execute(f"CREATE INDEX {q(name)} ON {q(usage_table)} ({q('window_id')})")
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(
+        f"built {employees} employees x {days} days: {len(window_ids):,} windows, "
+        f"{rows:,} DailyUsage rows{', HourlyTotal' if hourly is not None else ''} "
+        f"in {time.perf_counter() - began:.0f} s",
+        flush=True,
+    )
+
+
+def prepare(database: str, employees: int, days: int) -> None:
+    """Set Django up on the bench base, building it if needed (SQLite: kept in var/)."""
+    var_dir = REPO / "var" / "bench-web"
     os.environ["OXYTRACK_VAR_DIR"] = str(var_dir)
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("SECRET_KEY", None)
+    if database == "sqlite":
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("SECRET_KEY", None)
+    elif not os.environ.get("DATABASE_URL"):
+        raise SystemExit("--database postgres runs under scripts/with-postgres.sh")
     # The test settings serve static files from the packages: no collectstatic needed.
     os.environ["DJANGO_SETTINGS_MODULE"] = "oxytrack.settings_test"
+    marker = var_dir / f"built-{employees}x{days}-{_schema_digest()}"
+    fresh = database == "postgres" or not marker.exists()
+    if database == "sqlite" and fresh:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        for old in [
+            *var_dir.glob("oxytrack.sqlite3*"),
+            *var_dir.glob("seeded-*"),
+            *var_dir.glob("built-*"),
+        ]:
+            old.unlink()
     import django
 
     django.setup()
-    from datetime import date, timedelta
+    if fresh:
+        from django.core.management import call_command
 
-    from django.db.models import Count
-    from django.test import Client
-    from django.urls import reverse
+        call_command("migrate", "--noinput", verbosity=0)
+        build(employees, days)
+        if database == "sqlite":
+            marker.touch()
 
-    from oxytrack.accounts.models import Role, Scope, User
-    from oxytrack.org.models import Agency, Employee, Service
 
-    # An admin whose scopes hold about 100 employees, made of whole (agency, service) pairs.
-    admin, _created = User.objects.get_or_create(
-        email="bench.admin@oxytrack.demo", defaults={"role": Role.ADMIN}
+# --- Pages and their references --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page to time: who asks, its URL, and the SQL giving the same figures."""
+
+    name: str
+    client: str  # "admin" (about 100 employees) or "super" (everyone)
+    url: str | None  # None: not in this tree
+    params: dict[str, str]
+    reference: Callable[[], Any]
+
+
+def _sql(statements: Sequence[tuple[str, Sequence[Any]]]) -> Callable[[], Any]:
+    """A reference: run each statement and fetch all its rows."""
+    from django.db import connection
+
+    def run() -> Any:
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, list(params))
+                cursor.fetchall()
+
+    return run
+
+
+def pages(days: int) -> list[Page]:
+    """Every page measured, one line each (with its reference SQL)."""
+    from django.urls import NoReverseMatch, reverse
+
+    from oxytrack.accounts.models import Scope, User
+    from oxytrack.activity.models import DailyTotal, DailyUsage, Window
+    from oxytrack.org.models import Employee
+
+    t_total, t_usage, t_window = (
+        DailyTotal._meta.db_table,
+        DailyUsage._meta.db_table,
+        Window._meta.db_table,
     )
-    Scope.objects.filter(user=admin).delete()
-    if True:
-        pairs = (
-            Employee.objects.exclude(agency=None)
-            .exclude(service=None)
-            .values("agency", "service")
-            .annotate(n=Count("id"))
-            .order_by("-n")
-        )
-        total = 0
-        for pair in pairs:
-            if total >= 100:
-                break
-            if total + pair["n"] > 110:
-                continue
-            Scope.objects.create(
-                user=admin,
-                agency=Agency.objects.get(pk=pair["agency"]),
-                service=Service.objects.get(pk=pair["service"]),
-            )
-            total += pair["n"]
-    visible = Employee.objects.visible_to(admin).count()
-    superadmin = User.objects.filter(role=Role.SUPERADMIN).first()
-    assert superadmin is not None
-    employee = (
-        Employee.objects.visible_to(admin).filter(devices__isnull=False).order_by("pk").first()
-    )
+    t_employee = Employee._meta.db_table
+    admin = User.objects.get(email="bench.admin@oxytrack.demo")
+    employee = Employee.objects.visible_to(admin).order_by("pk").first()
     assert employee is not None
     end = date.fromisoformat(NOW[:10])
-    start = end - timedelta(days=options.days - 1)
+    start = end - timedelta(days=days - 1)
+    span = {"start": start.isoformat(), "end": end.isoformat()}
+    pairs = list(Scope.objects.filter(user=admin).values_list("agency_id", "service_id"))
+    in_scope = " OR ".join(
+        f"(e.agency_id = {int(a)} AND e.service_id = {int(s)})" for a, s in pairs
+    )
+    e_id = employee.pk
 
-    # Outside the test runner ALLOWED_HOSTS does not list "testserver".
-    as_admin, as_super = Client(SERVER_NAME="localhost"), Client(SERVER_NAME="localhost")
-    as_admin.force_login(admin)
-    as_super.force_login(superadmin)
-    cases = {
-        "home": (as_admin, reverse("dashboard:home"), {}),
-        "detail": (
-            as_admin,
-            reverse("dashboard:employee", args=[employee.public_id]),
-            {"start": start.isoformat(), "end": end.isoformat()},
+    def url(name: str, *args: Any) -> str | None:
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            return None
+
+    # The figures of one employee's range: per-day totals, top titles and apps, a table page.
+    def titles(order: str, offset: int) -> tuple[str, list[Any]]:
+        return (
+            f"SELECT u.window_id, w.app, w.title, SUM(u.active_ms), SUM(u.idle_ms), "  # noqa: S608
+            f"MIN(u.first_start) FROM {t_usage} u JOIN {t_window} w ON w.id = u.window_id "
+            f"WHERE u.employee_id = %s AND u.day BETWEEN %s AND %s "
+            f"GROUP BY u.window_id, w.app, w.title ORDER BY {order} LIMIT 25 OFFSET {offset}",
+            [e_id, start, end],
+        )
+
+    by_day = (
+        f"SELECT day, active_ms, idle_ms, keys, clicks FROM {t_total} "  # noqa: S608
+        "WHERE employee_id = %s AND day BETWEEN %s AND %s",
+        [e_id, start, end],
+    )
+    top_apps = (
+        f"SELECT w.app, SUM(u.active_ms) FROM {t_usage} u JOIN {t_window} w "  # noqa: S608
+        "ON w.id = u.window_id WHERE u.employee_id = %s AND u.day BETWEEN %s AND %s "
+        "GROUP BY w.app ORDER BY 2 DESC LIMIT 7",
+        [e_id, start, end],
+    )
+    detail_ref = [by_day, titles("4 DESC", 0), top_apps]
+    team = (
+        f"SELECT e.agency_id, e.service_id, SUM(t.active_ms), SUM(t.idle_ms), "  # noqa: S608
+        "COUNT(DISTINCT CASE WHEN t.active_ms > 0 THEN t.employee_id END), "
+        f"SUM(CASE WHEN t.active_ms > 0 THEN 1 ELSE 0 END) FROM {t_total} t "
+        f"JOIN {t_employee} e ON e.id = t.employee_id WHERE t.day BETWEEN %s AND %s "
+        "GROUP BY e.agency_id, e.service_id",
+        [start, end],
+    )
+    employees_page = (
+        f"SELECT e.id, e.sort_name, t.active_ms, t.idle_ms FROM {t_employee} e "  # noqa: S608
+        f"LEFT JOIN {t_total} t ON t.employee_id = e.id AND t.day = %s "
+        f"WHERE {{where}} ORDER BY e.sort_name LIMIT 25"
+    )
+    home_ref = [
+        (f"SELECT COUNT(*) FROM {t_employee} e WHERE {in_scope}", []),  # noqa: S608
+        (employees_page.format(where=in_scope), [end]),
+    ]
+    search_ref = [
+        (f"SELECT COUNT(*) FROM {t_employee} e WHERE e.search_name LIKE %s", ["%mar%"]),  # noqa: S608
+        (employees_page.format(where="e.search_name LIKE %s"), [end, "%mar%"]),
+    ]
+    detail_url = url("dashboard:employee", employee.public_id)
+    titles_url = url("dashboard:employee_titles", employee.public_id)
+    team_url = url("dashboard:team")
+    return [
+        Page("home", "admin", url("dashboard:home"), {}, _sql(home_ref)),
+        Page("search", "super", url("dashboard:search"), {"name": "mar"}, _sql(search_ref)),
+        Page("detail", "admin", detail_url, span, _sql(detail_ref)),
+        Page(
+            "titles_p2_title",
+            "admin",
+            titles_url,
+            {**span, "sort": "title", "page": "2"},
+            _sql([titles("w.title", 25)]),
         ),
-        "search": (as_super, reverse("dashboard:search"), {"name": "mar"}),
-    }
+        Page(
+            "titles_p3_active",
+            "admin",
+            titles_url,
+            {**span, "sort": "-active", "page": "3"},
+            _sql([titles("4 DESC", 50)]),
+        ),
+        Page(
+            "titles_filter",
+            "admin",
+            titles_url,
+            {**span, "q": "dossier"},
+            _sql([titles("4 DESC", 0)]),
+        ),
+        Page("team", "super", team_url, span, _sql([team])),
+        Page("team_sort_active", "super", team_url, {**span, "sort": "-active_ms"}, _sql([team])),
+        Page(
+            "team_p2_service",
+            "super",
+            team_url,
+            {**span, "sort": "service", "page": "2"},
+            _sql([team]),
+        ),
+        # The analytics pages of issue 12, measured once they are routed.
+        Page("analytics_team", "super", url("analytics:team"), span, _sql([team])),
+        Page("heatmap", "admin", url("analytics:heatmap"), span, _sql([team])),
+        Page("trends", "admin", url("analytics:trends"), {}, _sql([team])),
+        Page("rule_preview", "super", url("categories:preview"), {}, _sql([top_apps])),
+    ]
+
+
+def _timed(call: Callable[[], Any]) -> float:
+    began = time.perf_counter()
+    call()
+    return (time.perf_counter() - began) * 1000
+
+
+def measure(database: str, days: int, requests: int) -> dict[str, float]:
+    """Time every page and its reference, print a table; p95 per page (ms)."""
+    from django.test import Client
+
+    from oxytrack.accounts.models import User
+    from oxytrack.org.models import Employee
+
+    clients = {}
+    for name in ("admin", "super"):
+        email = f"bench.{name}@oxytrack.demo"
+        # Outside the test runner ALLOWED_HOSTS does not list "testserver".
+        clients[name] = Client(SERVER_NAME="localhost")
+        clients[name].force_login(User.objects.get(email=email))
     print(
-        f"{Employee.objects.count()} employees; admin sees {visible}; "
-        f"{options.requests} requests per page after one warm-up",
+        f"== {database}: {Employee.objects.count()} employees, {days} days; "
+        f"{requests} requests per page after one, each followed by its reference SQL",
         flush=True,
     )
-    p95: dict[str, float] = {}
-    for name, (client, url, params) in cases.items():
-        response = client.get(url, params)
-        assert response.status_code == 200, (name, response.status_code)
-        samples = []
-        for _ in range(options.requests):
-            began = time.perf_counter()
-            response = client.get(url, params)
-            samples.append((time.perf_counter() - began) * 1000)
-            assert response.status_code == 200
-        p95[name] = percentile(samples, 95)
+    print(
+        f"{'page':18s} {'first':>7s} {'p50':>7s} {'p95':>7s} {'sql p50':>8s} {'sql p95':>8s} "
+        f"{'ratio':>6s}",
+        flush=True,
+    )
+    result: dict[str, float] = {}
+    for page in pages(days):
+        if page.url is None:
+            print(f"{page.name:18s} skipped (no such page in this tree)", flush=True)
+            continue
+        client = clients[page.client]
+
+        def get(page: Page = page, client: Any = client) -> None:
+            response = client.get(page.url, page.params)
+            assert response.status_code == 200, (page.name, response.status_code)
+
+        first = _timed(get)
+        samples, refs = [], []
+        for _ in range(requests):
+            samples.append(_timed(get))
+            refs.append(_timed(page.reference))
+        p95, ref50 = percentile(samples, 95), statistics.median(refs)
+        result[page.name] = p95
         print(
-            f"{name:7s} median {statistics.median(samples):7.1f} ms   p95 {p95[name]:7.1f} ms",
+            f"{page.name:18s} {first:7.1f} {statistics.median(samples):7.1f} {p95:7.1f} "
+            f"{ref50:8.1f} {percentile(refs, 95):8.1f} {statistics.median(samples) / ref50:6.1f}",
             flush=True,
         )
+    return result
+
+
+def run_one(database: str, options: argparse.Namespace) -> int:
+    prepare(database, options.employees, options.days)
+    result = measure(database, options.days, options.requests)
+    worst = max(result.values())
     print(
-        f"RESULT web home_p95_ms={p95['home']:.0f} detail_p95_ms={p95['detail']:.0f} "
-        f"search_p95_ms={p95['search']:.0f} (targets: home 200, detail 150)"
+        f"RESULT web_{database} worst_p95_ms={worst:.0f} "
+        + " ".join(f"{name}_p95_ms={value:.0f}" for name, value in result.items()),
+        flush=True,
     )
     return 0
+
+
+def _stream(command: list[str]) -> Iterator[str]:
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1)
+    assert proc.stdout is not None
+    yield from proc.stdout
+    if proc.wait() != 0:
+        print(f"exit {proc.returncode}: {' '.join(command[:3])}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--employees", type=int, default=1700)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    options = parser.parse_args()
+    if options.database != "both":
+        return run_one(options.database, options)
+    # Each database in its own process (Django is set up once per process).
+    common = [
+        "--employees",
+        str(options.employees),
+        "--days",
+        str(options.days),
+        "--requests",
+        str(options.requests),
+    ]
+    results: dict[str, dict[str, str]] = {}
+    for database in ("sqlite", "postgres"):
+        command = [sys.executable, __file__, "--database", database, *common]
+        if database == "postgres":
+            command = [str(REPO / "scripts" / "with-postgres.sh"), *command]
+        for line in _stream(command):
+            print(line, end="", flush=True)
+            if line.startswith(f"RESULT web_{database} "):
+                results[database] = dict(re.findall(r"(\w+)=([0-9.]+)", line))
+    if "sqlite" not in results:
+        return 1
+    fields = [f"{db}_worst_p95_ms={values['worst_p95_ms']}" for db, values in results.items()] + [
+        f"{name.removesuffix('_p95_ms')}_{db}_p95_ms={value}"
+        for db, values in results.items()
+        for name, value in values.items()
+        if name != "worst_p95_ms"
+    ]
+    print(f"RESULT web {' '.join(fields)} (target {TARGET_MS:.0f})")
+    return 0 if len(results) == 2 else 1
 
 
 if __name__ == "__main__":

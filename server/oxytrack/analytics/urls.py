@@ -1,6 +1,10 @@
 """The analytics pages: each view module adds its routes here."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from oxytrack.analytics.views import team
 
 app_name = "analytics"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("analytics/team/", team.team_overview, name="team_overview"),
+]

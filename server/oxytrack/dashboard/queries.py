@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.db.models import (
     Case,
-    Count,
     DateField,
     Exists,
     F,
@@ -28,7 +27,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -37,6 +35,7 @@ from django.utils import timezone
 
 from oxytrack.accounts.models import User
 from oxytrack.activity.models import DailyTotal
+from oxytrack.dashboard import past_totals
 from oxytrack.org.models import Agency, Device, Employee, Service
 from oxytrack.web.formatting import fold
 
@@ -204,53 +203,51 @@ class TeamRow:
 def team_rows(user: User, start: date, end: date, *, text: str = "") -> list[TeamRow]:
     """The (agency, service) groups with employees `user` may see, with their range totals.
 
-    Two queries whatever the number of groups: the employees grouped (count,
-    last device contact) and ONE aggregate of DailyTotal grouped the same way.
+    Three or four queries whatever the number of groups or days: the visible
+    employees with their group and last device contact, then their DailyTotal sums
+    per employee from `past_totals.range_sums` (the past days' from a cache that
+    database triggers keep exact, so a sort or a page change of a year's overview
+    does not sum a year again). Grouped here, so a transfer shows at once.
     `text` keeps the groups whose agency or service name contains it.
     """
     visible = Employee.objects.visible_to(user)
-    groups = (
-        visible.values("agency", "agency__name", "service", "service__name")
-        .annotate(
-            # distinct: the devices join repeats an employee once per machine.
-            n=Count("pk", distinct=True),
-            last_seen=Max("devices__last_seen_at"),
-        )
+    people = (
+        visible.values("pk", "agency", "agency__name", "service", "service__name")
+        .annotate(last_seen=Max("devices__last_seen_at"))
         .order_by()
     )
-    worked = Q(active_ms__gt=0)
-    totals = {
-        (t["employee__agency"], t["employee__service"]): t
-        for t in DailyTotal.objects.filter(employee__in=visible, day__range=(start, end))
-        .values("employee__agency", "employee__service")
-        .annotate(
-            active=Sum("active_ms"),
-            idle=Sum("idle_ms"),
-            active_employees=Count("employee", distinct=True, filter=worked),
-            worked_days=Count("pk", filter=worked),
-        )
-        .order_by()
-    }
     needle = fold(text)
-    rows = []
-    for g in groups:
-        agency, service = g["agency__name"] or "—", g["service__name"] or "—"
+    groups: dict[tuple[int | None, int | None], dict[str, Any]] = {}
+    for person in people:
+        agency, service = person["agency__name"] or "—", person["service__name"] or "—"
         if needle and needle not in fold(agency) and needle not in fold(service):
             continue
-        t = totals.get((g["agency"], g["service"]), {})
-        active, idle = int(t.get("active") or 0), int(t.get("idle") or 0)
+        group = groups.setdefault(
+            (person["agency"], person["service"]),
+            {"agency": agency, "service": service, "members": [], "last_seen": None},
+        )
+        group["members"].append(person["pk"])
+        seen = person["last_seen"]
+        if seen is not None and (group["last_seen"] is None or seen > group["last_seen"]):
+            group["last_seen"] = seen
+    sums = past_totals.range_sums(start, end, visible) if groups else {}
+    nothing = past_totals.Sums()
+    rows = []
+    for (agency_id, service_id), group in groups.items():
+        members = [sums.get(pk, nothing) for pk in group["members"]]
+        active = sum(m.active_ms for m in members)
         rows.append(
             TeamRow(
-                agency_id=g["agency"],
-                agency=agency,
-                service_id=g["service"],
-                service=service,
-                employees=g["n"],
-                active_employees=int(t.get("active_employees") or 0),
+                agency_id=agency_id,
+                agency=group["agency"],
+                service_id=service_id,
+                service=group["service"],
+                employees=len(members),
+                active_employees=sum(1 for m in members if m.active_ms > 0),
                 active_ms=active,
-                screen_ms=active + idle,
-                worked_days=int(t.get("worked_days") or 0),
-                last_seen=g["last_seen"],
+                screen_ms=active + sum(m.idle_ms for m in members),
+                worked_days=sum(m.worked_days for m in members),
+                last_seen=group["last_seen"],
             )
         )
     rows.sort(key=lambda r: (fold(r.agency), fold(r.service), r.agency, r.service))

@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from oxytrack.analytics.team import team_key
 from oxytrack.web.formatting import (
     agent_html,
     format_duration,
@@ -149,9 +150,25 @@ class TeamTable(BaseTable):
     screen_ms = tables.Column(verbose_name=gettext_lazy("Temps d'écran"))
     average_ms = tables.Column(verbose_name=gettext_lazy("Actif moyen par personne et par jour"))
     last_seen = tables.Column(verbose_name=gettext_lazy("Vu pour la dernière fois"))
+    overview = tables.Column(
+        verbose_name=gettext_lazy("Vue d'équipe"),
+        accessor="agency",
+        orderable=False,
+        exclude_from_export=True,
+    )
 
     class Meta(BaseTable.Meta):
         pass
+
+    def render_overview(self, record: Any) -> SafeString:
+        # The group's grid and charts over the same range.
+        query = {"team": team_key(record.agency_id, record.service_id), **self.hidden}
+        return format_html(
+            '<a href="{}?{}">{}</a>',
+            reverse("analytics:team_overview"),
+            urlencode(query),
+            _("Voir le détail"),
+        )
 
     @staticmethod
     def _search_link(value: str, record: Any) -> SafeString:

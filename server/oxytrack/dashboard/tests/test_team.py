@@ -5,9 +5,12 @@ from __future__ import annotations
 import html
 import re
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -15,7 +18,9 @@ from pytest_django import DjangoAssertNumQueries
 
 from oxytrack.accounts.models import User
 from oxytrack.activity.models import DailyTotal
-from oxytrack.conftest import Org
+from oxytrack.conftest import EnrolledDevice, Org
+from oxytrack.dashboard import past_totals
+from oxytrack.ingest.tests.payloads import batch, post_batch, span
 from oxytrack.org.models import Agency, Device, Employee, Service
 
 H = 3_600_000
@@ -72,7 +77,8 @@ def _rows(body: str) -> list[list[str]]:
 
 
 def _by_group(body: str) -> dict[tuple[str, str], list[str]]:
-    return {(row[0], row[1]): row[2:] for row in _rows(body)}
+    # The last cell is the link to the group's overview (analytics/tests/test_team_pages.py).
+    return {(row[0], row[1]): row[2:-1] for row in _rows(body)}
 
 
 def _seen(moment: datetime) -> str:
@@ -203,9 +209,10 @@ def test_the_query_count_does_not_grow_with_the_groups(
             )
             _total(employee, today, 10 * MIN, MIN)
     client.force_login(superadmin)
-    # Session and user (2), the employees grouped and the DailyTotal aggregate (2),
-    # the session's idle-timeout refresh (savepoint, update, release: 3).
-    with django_assert_max_num_queries(7):
+    # Session and user (2), the employees (1), the past totals' token, their
+    # aggregate on a cache miss and the recent days' (3), the session's idle-timeout
+    # refresh (savepoint, update, release: 3).
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("dashboard:team"), {"per_page": 100})
     assert len(_rows(response.content.decode())) == 8 + 40
 
@@ -252,3 +259,90 @@ def test_the_page_speaks_english(client: Client, alice: User, totals: datetime) 
     assert f'href="{reverse("dashboard:team")}">Teams</a>' in body
     assert "Average active time per person per day" in body
     assert "Active in the period" in body
+
+
+# --- The past days' cache (dashboard/past_totals.py) ----------------------------------
+
+
+def _facturation(client: Client, **params: str) -> list[str]:
+    today = timezone.localdate()
+    query = {"start": (today - timedelta(days=29)).isoformat(), "end": today.isoformat()}
+    body = client.get(reverse("dashboard:team"), {**query, **params}).content.decode()
+    return _by_group(body).get(("Nice", "Facturation"), [])
+
+
+def test_a_late_upload_to_a_past_day_shows_at_the_next_sort(
+    client: Client, alice: User, enrolled_device: EnrolledDevice
+) -> None:
+    client.force_login(alice)
+    paris = ZoneInfo("Europe/Paris")
+    # Cached: the 30 days' overview summed once.
+    assert _facturation(client)[2] == "0 min"
+    # The agent was offline: its spans of 10 days ago arrive now.
+    past = timezone.now().astimezone(paris).date() - timedelta(days=10)
+    spans = [span(datetime(past.year, past.month, past.day, 9, tzinfo=paris), 3600)]
+    assert post_batch(client, enrolled_device.token, batch(spans)).status_code == 200
+    assert _facturation(client, sort="-active_ms")[2] == "1 h 00 min"
+    # And one more hour on that day (an update of its DailyTotal row, not an insert).
+    spans = [span(datetime(past.year, past.month, past.day, 11, tzinfo=paris), 3600)]
+    assert post_batch(client, enrolled_device.token, batch(spans)).status_code == 200
+    assert _facturation(client, page="1")[2] == "2 h 00 min"
+    # Today's upload shows too (recent days are summed on every request).
+    now = timezone.now().replace(microsecond=0)
+    assert (
+        post_batch(
+            client, enrolled_device.token, batch([span(now - timedelta(minutes=30), 600)])
+        ).status_code
+        == 200
+    )
+    assert _facturation(client)[2] == "2 h 10 min"
+
+
+def test_a_transfer_and_an_erasure_show_at_the_next_sort(
+    client: Client, bob: User, org: Org
+) -> None:
+    client.force_login(bob)
+    employee = org.employees["nice_facturation"]
+    past = timezone.localdate() - timedelta(days=10)
+    _total(employee, past, 2 * H, 0)
+    assert _facturation(client)[:3] == ["1", "1", "2 h 00 min"]
+    # Transferred to Logistique: their history follows them.
+    employee.service = org.logistique
+    employee.save()
+    today = timezone.localdate()
+    query = {"start": (today - timedelta(days=29)).isoformat(), "end": today.isoformat()}
+    groups = _by_group(
+        client.get(reverse("dashboard:team"), {**query, "sort": "service"}).content.decode()
+    )
+    assert ("Nice", "Facturation") not in groups
+    assert groups[("Nice", "Logistique")][:3] == ["2", "1", "2 h 00 min"]
+    # Their past day erased (a purge): gone at the next request.
+    DailyTotal.objects.filter(employee=employee, day=past).delete()
+    groups = _by_group(client.get(reverse("dashboard:team"), query).content.decode())
+    assert groups[("Nice", "Logistique")][:3] == ["2", "0", "0 min"]
+
+
+def test_the_past_days_are_summed_once_and_a_write_to_one_changes_the_token(
+    org: Org,
+) -> None:
+    employee = org.employees["nice_facturation"]
+    today = timezone.localdate()
+    start = today - timedelta(days=40)
+    visible = Employee.objects.all()
+    _total(employee, today - timedelta(days=20), 1 * H, 0)
+    token = past_totals._token()
+    with CaptureQueriesContext(connection) as first:
+        assert past_totals.range_sums(start, today, visible)[employee.pk].active_ms == 1 * H
+    with CaptureQueriesContext(connection) as second:
+        assert past_totals.range_sums(start, today, visible)[employee.pk].active_ms == 1 * H
+    # Token, past aggregate, recent days; then token and recent days only.
+    assert (len(first), len(second)) == (3, 2)
+    # Today's rows (the ingest's usual writes) leave the token alone...
+    _total(employee, today, 1 * H, 0)
+    assert past_totals._token() == token
+    # ... a past day's update changes it.
+    DailyTotal.objects.filter(employee=employee, day=today - timedelta(days=20)).update(
+        active_ms=3 * H
+    )
+    assert past_totals._token() != token
+    assert past_totals.range_sums(start, today, visible)[employee.pk].active_ms == 4 * H
