@@ -146,8 +146,19 @@ def test_the_detail_page_follows_the_range_and_keeps_hostile_titles_as_text(
     # Clicking a slice pulls it out.
     page.locator("#pie-chart g.slice").nth(1).click()
     web.until("document.getElementById('pie-chart').data[0].pull.some(p => p > 0)")
-    page.click("button[data-pie-mode=apps]")
+    # The switch: by application, then by category (the server's; htmx swaps the part).
+    page.click("#group-switch a[data-group=app]")
     web.until("document.getElementById('pie-chart').data[0].labels.join() === 'hostile.exe'")
+    assert "group=app" in page.url
+    page.click("#group-switch a[data-group=category]")
+    # No starter rule knows hostile.exe: all of it is "Non classé", in that category's grey.
+    web.until("document.getElementById('pie-chart').data[0].labels.join() === 'Non classé'")
+    assert page.evaluate("document.getElementById('pie-chart').data[0].marker.colors[0]") == (
+        "#c7c7c7"
+    )
+    assert page.locator("#titles-body thead th").first.inner_text().strip() == "Catégorie"
+    assert page.locator("#group-switch a.active").inner_text() == "Catégories"
+    web.shot("employee-categories")
 
     # A shortcut: today.
     page.click(".shortcuts a:text('Aujourd\\'hui')")

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "oxytrack.portal",
     # The weekly e-mail to managers (`oxytrack send_weekly_report`) and its opt-out.
     "oxytrack.reports",
+    # The read API for BI (/api/v1/) and its personal access tokens.
+    "oxytrack.bi",
     "oxytrack.demo",
     # `oxytrack serve` and the start-up checks (static files collected).
     "oxytrack.ops",
@@ -321,6 +323,9 @@ OXYTRACK_MAX_BATCH_SPANS = env_int("OXYTRACK_MAX_BATCH_SPANS", 5000, minimum=1)
 # Calls of one device (uploads and policy reads) per minute before 429:
 # a safety ceiling against a runaway agent, far above what one uploads.
 OXYTRACK_DEVICE_CALLS_PER_MINUTE = env_int("OXYTRACK_DEVICE_CALLS_PER_MINUTE", 600, minimum=1)
+# Calls of one BI API token (/api/v1/) per minute before 429: a BI tool paging
+# through a year of titles makes a few dozen; a loop makes thousands.
+OXYTRACK_API_CALLS_PER_MINUTE = env_int("OXYTRACK_API_CALLS_PER_MINUTE", 300, minimum=1)
 OXYTRACK_MAX_BATCH_BYTES = env_int("OXYTRACK_MAX_BATCH_BYTES", 4 * 1024 * 1024, minimum=1024)
 OXYTRACK_MAX_TITLE_CHARS = 1024
 OXYTRACK_MAX_FUTURE_S = 5 * 60

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from oxytrack.activity import queries
 from oxytrack.org.models import Employee
-from oxytrack.web.activity import TitleTable
+from oxytrack.web.activity import AppTable, CategoryTable, TitleTable
 from oxytrack.web.formatting import chart_label, zone_of
 from oxytrack.web.forms import RangeForm, shortcuts
 from oxytrack.web.tables import configure, filter_text
@@ -49,22 +49,70 @@ def _wall_clock(moment: datetime, zone: str) -> str:
     return moment.astimezone(zone_of(zone)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
+def group_of(request: HttpRequest) -> str:
+    """`?group=`: title, app or category; anything else (a hostile value included) the default."""
+    value = request.GET.get("group", "")
+    return value if value in queries.GROUPS else queries.DEFAULT_GROUP
+
+
+ActivityTable = TitleTable | AppTable | CategoryTable
+
+
+def _table(
+    request: HttpRequest,
+    employee: Employee,
+    start: date,
+    end: date,
+    *,
+    group: str,
+    total_active_ms: int,
+    time_zone: str,
+    url: str,
+    rows: list[queries.GroupRow] | None = None,
+) -> ActivityTable:
+    text = filter_text(request)
+    table: ActivityTable
+    if group == "title":
+        qs = queries.title_rows(employee, start, end)
+        if text:
+            qs = qs.filter(Q(window__title__icontains=text) | Q(window__app__icontains=text))
+        table = TitleTable(qs, total_active_ms=total_active_ms, time_zone=time_zone)
+    else:
+        if rows is None:
+            rows = (queries.app_rows if group == "app" else queries.category_rows)(
+                employee, start, end
+            )
+        if text:
+            # As the titles' filter does in SQL: case-insensitive, the raw names too.
+            needle = text.casefold()
+            rows = [
+                r
+                for r in rows
+                if needle in r.label.casefold() or any(needle in a.casefold() for a in r.apps)
+            ]
+        table_class = AppTable if group == "app" else CategoryTable
+        table = table_class(rows, total_active_ms=total_active_ms, time_zone=time_zone)
+    configure(request, table, url=url)
+    # Sorting, paging and filtering keep the range and the grouping.
+    table.hidden = {"start": start.isoformat(), "end": end.isoformat(), "group": group}
+    return table
+
+
 def titles_table(
     request: HttpRequest, employee: Employee, start: date, end: date, *, url: str
-) -> TitleTable:
-    """The titles of the range as a table, sorted, paged and filtered from the request."""
-    qs = queries.title_rows(employee, start, end)
-    text = filter_text(request)
-    if text:
-        qs = qs.filter(Q(window__title__icontains=text) | Q(window__app__icontains=text))
-    table = TitleTable(
-        qs,
+) -> ActivityTable:
+    """The range's time by title, app or category (`?group=`) as a table, sorted, paged
+    and filtered from the request. The exports take it too, so they follow the grouping."""
+    return _table(
+        request,
+        employee,
+        start,
+        end,
+        group=group_of(request),
         total_active_ms=queries.active_total(employee, start, end),
         time_zone=queries.employee_time_zone(employee),
+        url=url,
     )
-    configure(request, table, url=url)
-    table.hidden = {"start": start.isoformat(), "end": end.isoformat()}
-    return table
 
 
 def activity_context(
@@ -73,14 +121,20 @@ def activity_context(
     """The context of `oxytrack/_activity.html` for the form's range (if valid)."""
     # Their times are read on their clock (their days are theirs too: see Span.day).
     zone = queries.employee_time_zone(employee)
+    group = group_of(request)
+
+    def link(**extra: str) -> str:
+        return "?" + urlencode({**extra, "group": group})
+
     context: dict[str, Any] = {
         "employee": employee,
         "employee_zone": zone,
         "form": form,
+        "group": group,
         "activity_url": urls.activity,
         "detail_url": urls.page,
         "shortcuts": [
-            (label, f"?{urlencode({'start': s.isoformat(), 'end': e.isoformat()})}")
+            (label, link(start=s.isoformat(), end=e.isoformat()))
             for label, s, e in shortcuts(today)
         ],
     }
@@ -91,24 +145,54 @@ def activity_context(
     # empty frieze says nothing).
     day = form.cleaned_data["day"] or queries.last_active_day(employee, start, end) or end
     activity = queries.employee_activity(employee, start, end)
-    table = TitleTable(
-        queries.title_rows(employee, start, end),
+    other = _("Autres")
+    rows: list[queries.GroupRow] | None = None
+    if group == "title":
+        pie = [queries.PieSlice(s.label, s.active_ms) for s in activity.top_titles]
+    else:
+        rows = (queries.app_rows if group == "app" else queries.category_rows)(employee, start, end)
+        pie = queries.group_slices(rows, activity.active_ms, keep_all=group == "category")
+    table = _table(
+        request,
+        employee,
+        start,
+        end,
+        group=group,
         total_active_ms=activity.active_ms,
         time_zone=zone,
+        url=urls.titles,
+        rows=rows,
     )
-    configure(request, table, url=urls.titles)
-    table.hidden = {"start": start.isoformat(), "end": end.isoformat()}
-    other = _("Autres")
-    query = urlencode({"start": start.isoformat(), "end": end.isoformat()})
+    range_query = {"start": start.isoformat(), "end": end.isoformat()}
+    if form.cleaned_data["day"]:
+        range_query["day"] = form.cleaned_data["day"].isoformat()
+    query = urlencode({**range_query, "group": group})
     context.update(
         activity=activity,
         table=table,
         day=day,
         exports=[(label, f"{url}?{query}") for label, url in urls.exports],
+        # Each choice keeps the range (and the frieze's day) it was drawn with.
+        groups=[
+            (value, label, "?" + urlencode({**range_query, "group": value}))
+            for value, label in (
+                ("title", _("Titres")),
+                ("app", _("Applications")),
+                ("category", _("Catégories")),
+            )
+        ],
         chart_data={
             # Plotly draws SVG text, out of reach of HTML's bidi isolation.
-            "titles": [[chart_label(s.label or other), s.active_ms] for s in activity.top_titles],
-            "apps": [[chart_label(s.label or other), s.active_ms] for s in activity.top_apps],
+            "pie": [
+                [
+                    chart_label(s.label or other),
+                    s.active_ms,
+                    s.colour,
+                    chart_label(s.detail),
+                    not s.label,  # the "Autres" slice: greyed
+                ]
+                for s in pie
+            ],
             "days": [[d.day.isoformat(), d.active_ms, d.idle_ms] for d in activity.days],
             # Naive local wall-clock strings: plotly.js has no time zones.
             "timeline": [
@@ -135,4 +219,5 @@ def activity_context(
             },
         },
     )
+    # Part of the same page, so of the same audited view.
     return context

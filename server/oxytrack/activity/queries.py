@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db.models import F, Max, Min, OuterRef, QuerySet, Subquery, Sum
 
 from oxytrack.activity.models import DailyTotal, DailyUsage, Span, Window
+from oxytrack.categories.classify import UNCATEGORISED, window_categories
+from oxytrack.categories.names import friendly_apps
 from oxytrack.org.models import Device, Employee
 
 # The pie shows this many titles (or apps), the rest summed as "Autres".
@@ -237,3 +239,106 @@ def timeline(employee: Employee, day: date) -> list[TimelineSpan]:
     return [
         TimelineSpan(s.start, s.duration_ms, s.window.app, s.window.title, s.active) for s in spans
     ]
+
+
+# --- Titles, apps or categories -----------------------------------------------------------
+
+#: What the pie and the table group the range's time by (`?group=`).
+GROUPS = ("title", "app", "category")
+DEFAULT_GROUP = "title"
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One application (by friendly name) or one category over a range."""
+
+    label: str
+    #: The raw app names behind the row (an app's several executables), for hover texts.
+    apps: tuple[str, ...]
+    #: A category's "#rrggbb"; "" for an app.
+    colour: str
+    active: int
+    idle: int
+    first_opened: datetime
+    #: A category's place in the rules (UNCATEGORISED last); 0 for an app.
+    order: int = 0
+
+
+def _usage(employee: Employee, start: date, end: date, key: str) -> QuerySet[Any]:
+    return (
+        DailyUsage.objects.filter(employee=employee, day__range=(start, end))
+        .values(key)
+        .annotate(active=Sum("active_ms"), idle=Sum("idle_ms"), first_opened=Min("first_start"))
+        .order_by()
+    )
+
+
+def _by_active(rows: list[GroupRow]) -> list[GroupRow]:
+    return sorted(rows, key=lambda r: (-r.active, r.order, r.label))
+
+
+def app_rows(employee: Employee, start: date, end: date) -> list[GroupRow]:
+    """One row per application over the range, several executables of one friendly name
+    ("WINWORD.EXE" and "winword.exe": "Word") summed into one.
+
+    A list, not a queryset: friendly names are not in SQL, and one employee's range
+    has tens of apps, not thousands.
+    """
+    names = friendly_apps()  # once: each lookup would check the names' revision
+    groups: dict[str, list[Any]] = {}
+    for row in _usage(employee, start, end, "window__app"):
+        app = str(row["window__app"])
+        acc = groups.setdefault(names.get(app, app), [set(), 0, 0, row["first_opened"]])
+        acc[0].add(app)
+        acc[1] += int(row["active"] or 0)
+        acc[2] += int(row["idle"] or 0)
+        acc[3] = min(acc[3], row["first_opened"])
+    return _by_active(
+        [
+            GroupRow(label, tuple(sorted(apps)), "", active, idle, first)
+            for label, (apps, active, idle, first) in groups.items()
+        ]
+    )
+
+
+def category_rows(employee: Employee, start: date, end: date) -> list[GroupRow]:
+    """One row per category over the range, by today's rules (a rule edited since
+    re-categorises the past: categories are applied at read time)."""
+    rows = list(_usage(employee, start, end, "window_id"))
+    categories = window_categories(r["window_id"] for r in rows)
+    groups: dict[int | None, list[Any]] = {}
+    for row in rows:
+        category = categories.get(row["window_id"], UNCATEGORISED)
+        acc = groups.setdefault(category.id, [category, 0, 0, row["first_opened"]])
+        acc[1] += int(row["active"] or 0)
+        acc[2] += int(row["idle"] or 0)
+        acc[3] = min(acc[3], row["first_opened"])
+    return _by_active(
+        [
+            GroupRow(c.label, (), c.colour, active, idle, first, c.order)
+            for c, active, idle, first in groups.values()
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class PieSlice:
+    label: str
+    active_ms: int
+    #: "" lets the chart pick from its palette.
+    colour: str = ""
+    #: The hover text's extra line (an app's raw names).
+    detail: str = ""
+
+
+def group_slices(rows: list[GroupRow], total_ms: int, *, keep_all: bool) -> list[PieSlice]:
+    """The pie of grouped rows: the PIE_SLICES biggest plus "other" (label ""), or every
+    row with time when `keep_all` (a category is never lumped with others)."""
+    shown = [r for r in rows if r.active > 0]
+    if not keep_all:
+        shown = shown[:PIE_SLICES]
+    slices = [PieSlice(r.label, r.active, r.colour, ", ".join(r.apps)) for r in shown]
+    rest = total_ms - sum(s.active_ms for s in slices)
+    if rest > 0 and not keep_all:
+        slices.append(PieSlice("", rest))
+    return slices

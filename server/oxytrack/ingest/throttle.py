@@ -19,9 +19,11 @@ from ninja.throttling import SimpleRateThrottle
 
 
 class DeviceRateThrottle(SimpleRateThrottle):
-    """Calls per minute of one device (the authenticated `request.auth`)."""
+    """Calls per minute of one device (the authenticated `request.auth`, by its pk)."""
 
     scope = "device"
+    # The setting holding the ceiling (the BI API's token throttle reads its own).
+    setting = "OXYTRACK_DEVICE_CALLS_PER_MINUTE"
 
     def __init__(self) -> None:
         super().__init__(rate="1/m")  # replaced by the setting on each call
@@ -39,7 +41,7 @@ class DeviceRateThrottle(SimpleRateThrottle):
     def allow_request(self, request: HttpRequest) -> bool:
         """Count this call; False past the ceiling (read from settings each time)."""
         with self._lock:
-            self.num_requests, self.duration = settings.OXYTRACK_DEVICE_CALLS_PER_MINUTE, 60
+            self.num_requests, self.duration = getattr(settings, self.setting), 60
             allowed = super().allow_request(request)
             self._answers.wait = None if allowed else super().wait()
         return allowed

@@ -29,6 +29,9 @@ ACTIVITY = {
     "org:employee_transfer",
     "org:employee_rename",
     "org:employee_delete",
+    # Tokens of the BI API read activity: the dpo has none.
+    "bi:tokens",
+    "bi:token_revoke",
 }
 # Read: GET 200; a POST (where the page takes one) 403.
 READ = {

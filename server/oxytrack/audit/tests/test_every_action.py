@@ -29,6 +29,10 @@ ELSEWHERE = {
     Action.PORTAL_LINK: "portal/tests/",
     Action.PORTAL_LOGIN: "portal/tests/",
     Action.VIEW_TEAM: "analytics/tests/test_team_pages.py",
+    # Creating answers the page with the token (200, not a redirect).
+    Action.CREATE_API_TOKEN: "bi/tests/test_tokens_page.py",
+    Action.REVOKE_API_TOKEN: "bi/tests/test_tokens_page.py",
+    Action.API_READ: "bi/tests/test_api.py",
 }
 
 Operation = Callable[[Client, Org, User], Any]

@@ -24,7 +24,13 @@ PUBLIC = {"login", "set_language"}
 PUBLIC_PREFIXES = ("api/", "portal/")
 
 # Views that take only GET, only POST, or both; anything not listed is GET only.
-POST_ONLY = {"org:agency_delete", "org:service_delete", "logout", "policy:preview"}
+POST_ONLY = {
+    "org:agency_delete",
+    "org:service_delete",
+    "logout",
+    "policy:preview",
+    "bi:token_revoke",
+}
 GET_AND_POST = {
     "org:employee_create",
     "org:employee_transfer",
@@ -37,6 +43,7 @@ GET_AND_POST = {
     "policy:edit_global",
     "policy:edit_agency",
     "policy:edit_service",
+    "bi:tokens",
     "reports:preferences",
 }
 

@@ -66,20 +66,24 @@
     });
   }
 
-  function drawPie(data, mode) {
+  // data.pie rows: [label, ms, colour ("" = from the palette), detail (raw app names), other].
+  // A category keeps its own colour; the "Autres" slice is grey.
+  function drawPie(data) {
     var el = document.getElementById("pie-chart");
     if (!el) { return; }
-    var rows = data[mode] || [];
+    var rows = data.pie || [];
     if (!rows.length) { empty(el, data.labels.empty); return; }
-    var hasOther = rows.length > 7;
-    var colours = rows.map(function (_, i) {
-      return hasOther && i === rows.length - 1 ? OTHER_COLOUR : PALETTE[i % PALETTE.length];
+    var colours = rows.map(function (r, i) {
+      return r[4] ? OTHER_COLOUR : (r[2] || PALETTE[i % PALETTE.length]);
     });
     var trace = {
       type: "pie", hole: 0.35, sort: false,
       labels: uniqueLabels(rows),
       values: rows.map(function (r) { return r[1]; }),
-      customdata: rows.map(function (r) { return plain(Array.from(String(r[0])).slice(0, 300).join("")); }),
+      customdata: rows.map(function (r) {
+        var hover = plain(Array.from(String(r[0])).slice(0, 300).join(""));
+        return r[3] && r[3] !== r[0] ? hover + "<br>" + plain(shorten(r[3])) : hover;
+      }),
       marker: { colors: colours },
       pull: rows.map(function () { return 0; }),
       textinfo: "percent",
@@ -87,7 +91,6 @@
     };
     var layout = { margin: { t: 10, b: 10, l: 10, r: 10 }, height: 340,
       legend: { orientation: "v", font: { size: 11 } } };
-    el.dataset.mode = mode;
     Plotly.react(el, [trace], layout, CONFIG).then(function () {
       if (el.dataset.clickBound) { return; }
       el.dataset.clickBound = "1";
@@ -171,24 +174,10 @@
     useLocale();
     var data = readData(root || document);
     if (!data) { return; }
-    var pie = document.getElementById("pie-chart");
-    drawPie(data, pie ? pie.dataset.mode || "titles" : "titles");
+    drawPie(data);
     drawDays(data);
     drawTimeline(data);
   }
-
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-pie-mode]");
-    if (!button) { return; }
-    var data = readData(document);
-    if (!data) { return; }
-    document.querySelectorAll("[data-pie-mode]").forEach(function (b) {
-      var on = b === button;
-      b.classList.toggle("active", on);
-      b.setAttribute("aria-pressed", on ? "true" : "false");
-    });
-    drawPie(data, button.dataset.pieMode);
-  });
 
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target && event.detail.target.id === "activity") { drawAll(event.detail.target); }

@@ -133,11 +133,17 @@ def test_chart_data_has_no_bidi_control_left(
     client: Client, superadmin: User, hostile: Employee
 ) -> None:
     client.force_login(superadmin)
-    body = client.get(reverse("dashboard:employee", args=[hostile.public_id])).content.decode()
-    match = re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', body, re.S)
-    assert match is not None
-    data = json.loads(match.group(1))
-    text = json.dumps([data["titles"], data["apps"], data["timeline"]], ensure_ascii=False)
+    charts = []
+    # The pie by title, then by application (friendly name, raw names on hover).
+    for group in ("title", "app"):
+        url = reverse("dashboard:employee", args=[hostile.public_id])
+        body = client.get(url, {"group": group}).content.decode()
+        pattern = r'<script id="chart-data" type="application/json">(.*?)</script>'
+        match = re.search(pattern, body, re.S)
+        assert match is not None
+        data = json.loads(match.group(1))
+        charts += [data["pie"], data["timeline"]]
+    text = json.dumps(charts, ensure_ascii=False)
     assert not set(text) & set(BIDI_CONTROLS)
     assert "Facture ⟨RLO⟩gpj.exe" in text
     assert "evil⟨RLO⟩exe.app" in text

@@ -1,0 +1,254 @@
+"""Reads of the BI API: the employees a token's owner may see, and their time
+summed by title, app, category, day or hour over a range.
+
+Everything goes through `Employee.objects.visible_to(user)` with the owner's
+scopes as they are now. Ranges read the rollups only (DailyUsage, DailyTotal,
+HourlyTotal), never raw spans. Each function returns rows in one stable
+order (ties broken by an id), so limit/offset pages never skip or repeat.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from oxytrack.accounts.models import User
+from oxytrack.activity.models import DailyTotal, DailyUsage
+from oxytrack.categories.classify import Category, window_categories
+from oxytrack.categories.names import friendly_apps
+from oxytrack.org.models import Agency, Device, Employee, Service
+from oxytrack.org.queries import org_choices_for
+from oxytrack.web.formatting import fold
+
+
+class By(enum.StrEnum):
+    """The dimensions usage can be summed by."""
+
+    TITLE = "title"
+    APP = "app"
+    CATEGORY = "category"
+    DAY = "day"
+
+
+Unit = TypeVar("Unit", Agency, Service)
+
+
+def _unit_in_scope(model: type[Unit], name: str, allowed: list[Unit]) -> Unit:
+    """The agency (or service) called `name` if `allowed` holds it, else 404.
+
+    Unknown and out of scope answer the same, as an employee does.
+    """
+    unit = model.objects.filter(name=name).first()
+    if unit is None or unit not in allowed:
+        raise Http404(_("Agence ou service introuvable."))
+    return unit
+
+
+# French order (folded name), then the raw name, then the row: a total order.
+NAME_ORDER = ("sort_name", "display_name", "username", "pk")
+
+
+def employees_for(
+    user: User, *, agency: str = "", service: str = "", text: str = ""
+) -> QuerySet[Employee]:
+    """The employees `user` may see, in French name order, each with `local_zone`.
+
+    `agency` and `service` are exact names (an unknown or out-of-scope one: 404);
+    `text` is a part of the name, login, agency or service, case and accents
+    ignored ("frederic" finds "Frédéric"). `local_zone` is the time zone of
+    their days: their latest device's, else their agency's, else the server's.
+    """
+    choices = org_choices_for(user)
+    qs = Employee.objects.visible_to(user).select_related("agency", "service")
+    if agency:
+        qs = qs.filter(agency=_unit_in_scope(Agency, agency, choices.agencies))
+    if service:
+        qs = qs.filter(service=_unit_in_scope(Service, service, choices.services))
+    if text:
+        needle = fold(text)
+        qs = qs.filter(
+            # search_name holds display name, login and DOMAIN\user, folded;
+            # sort_name is the unit's name folded the same way.
+            Q(search_name__contains=needle)
+            | Q(agency__sort_name__contains=needle)
+            | Q(service__sort_name__contains=needle)
+        )
+    latest = Device.objects.filter(employee=OuterRef("pk")).order_by(
+        F("last_seen_at").desc(nulls_last=True)
+    )
+    qs = qs.annotate(
+        local_zone=Coalesce(
+            Subquery(latest.values("time_zone")[:1]),
+            F("agency__time_zone"),
+            Value(settings.TIME_ZONE),
+        )
+    )
+    return qs.order_by(*NAME_ORDER)
+
+
+def team_for(user: User, *, agency: str = "", service: str = "") -> QuerySet[Employee]:
+    """The employees of a team: an agency and/or a service within `user`'s
+    scopes, or without either the whole scope (404 for an out-of-scope unit)."""
+    choices = org_choices_for(user)
+    qs = Employee.objects.visible_to(user)
+    if agency:
+        qs = qs.filter(agency=_unit_in_scope(Agency, agency, choices.agencies))
+    if service:
+        qs = qs.filter(service=_unit_in_scope(Service, service, choices.services))
+    return qs
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The rows of one page and how many there are in all."""
+
+    count: int
+    rows: list[dict[str, Any]]
+
+
+def _who(employees: Employee | QuerySet[Employee]) -> Q:
+    # One employee: filter on its id first (the rollups' indexes start with it).
+    if isinstance(employees, Employee):
+        return Q(employee=employees)
+    return Q(employee__in=employees.values("pk"))
+
+
+def _rows(qs: Any, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """The count and one page of a values() queryset, sliced in SQL."""
+    return qs.count(), list(qs[offset : offset + limit])
+
+
+def _title_rows(who: Q, start: date, end: date, limit: int, offset: int) -> Usage:
+    qs = (
+        DailyUsage.objects.filter(who, day__range=(start, end))
+        .values("window_id", "window__app", "window__title")
+        .annotate(active=Sum("active_ms"), idle=Sum("idle_ms"))
+        .order_by("-active", "-idle", "window_id")
+    )
+    count, page = _rows(qs, offset, limit)
+    categories = window_categories(r["window_id"] for r in page)
+    names = friendly_apps()
+    return Usage(
+        count,
+        [
+            {
+                "title": r["window__title"],
+                "app": names.get(r["window__app"], r["window__app"]),
+                "app_raw": [r["window__app"]],
+                "category": categories[r["window_id"]].label,
+                "active_ms": int(r["active"]),
+                "idle_ms": int(r["idle"]),
+            }
+            for r in page
+        ],
+    )
+
+
+def _app_rows(who: Q, start: date, end: date, limit: int, offset: int) -> Usage:
+    # Grouped by the friendly name: "WINWORD.EXE" and "winword" are one "Word".
+    raw = (
+        DailyUsage.objects.filter(who, day__range=(start, end))
+        .values("window__app")
+        .annotate(active=Sum("active_ms"), idle=Sum("idle_ms"))
+        .order_by()
+    )
+    names = friendly_apps()
+    merged: dict[str, dict[str, Any]] = {}
+    for r in raw:
+        app = r["window__app"]
+        name = names.get(app, app)
+        row = merged.setdefault(name, {"app": name, "app_raw": [], "active_ms": 0, "idle_ms": 0})
+        row["app_raw"].append(app)
+        row["active_ms"] += int(r["active"])
+        row["idle_ms"] += int(r["idle"])
+    rows = sorted(
+        merged.values(), key=lambda r: (-r["active_ms"], -r["idle_ms"], fold(r["app"]), r["app"])
+    )
+    for row in rows:
+        row["app_raw"].sort()
+    return Usage(len(rows), rows[offset : offset + limit])
+
+
+def _category_rows(who: Q, start: date, end: date, limit: int, offset: int) -> Usage:
+    # Read time: the rules as they are now categorise the whole range.
+    per_window = list(
+        DailyUsage.objects.filter(who, day__range=(start, end))
+        .values("window_id")
+        .annotate(active=Sum("active_ms"), idle=Sum("idle_ms"))
+        .order_by()
+    )
+    categories = window_categories(r["window_id"] for r in per_window)
+    totals: dict[Category, list[int]] = {}
+    for r in per_window:
+        sums = totals.setdefault(categories[r["window_id"]], [0, 0])
+        sums[0] += int(r["active"])
+        sums[1] += int(r["idle"])
+    rows = [
+        {"category": c.label, "colour": c.colour, "active_ms": a, "idle_ms": i}
+        for c, (a, i) in sorted(totals.items(), key=lambda item: (item[0].order, item[0].id or 0))
+    ]
+    return Usage(len(rows), rows[offset : offset + limit])
+
+
+def _day_rows(who: Q, start: date, end: date, limit: int, offset: int) -> Usage:
+    totals = {
+        r["day"]: r
+        for r in DailyTotal.objects.filter(who, day__range=(start, end))
+        .values("day")
+        .annotate(active=Sum("active_ms"), idle=Sum("idle_ms"))
+        .order_by()
+    }
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    rows = []
+    for day in days[offset : offset + limit]:
+        row = totals.get(day)
+        active, idle = (int(row["active"]), int(row["idle"])) if row else (0, 0)
+        rows.append({"day": day, "active_ms": active, "idle_ms": idle})
+    return Usage(len(days), rows)
+
+
+_READS = {
+    By.TITLE: _title_rows,
+    By.APP: _app_rows,
+    By.CATEGORY: _category_rows,
+    By.DAY: _day_rows,
+}
+
+
+def usage(
+    employees: Employee | QuerySet[Employee],
+    start: date,
+    end: date,
+    by: By,
+    *,
+    limit: int,
+    offset: int,
+) -> Usage:
+    """Active and idle milliseconds of `employees` from `start` to `end` (inclusive), by `by`.
+
+    - title: one row per (app, title), most active first, with its app's
+      friendly name and its category;
+    - app: one row per friendly app name (the raw names behind it listed), most active first;
+    - category: one row per category with time, in the rules' order, "Non classé" last;
+    - day: every day of the range, in order, zero when nothing was recorded.
+    """
+    return _READS[by](_who(employees), start, end, limit, offset)
+
+
+def employees_with_time(team: QuerySet[Employee], start: date, end: date) -> list[str]:
+    """Public ids of the team's employees with any time recorded in the range (for the audit)."""
+    ids = (
+        DailyTotal.objects.filter(_who(team), day__range=(start, end))
+        .values_list("employee__public_id", flat=True)
+        .distinct()
+        .order_by("employee__public_id")
+    )
+    return [str(public_id) for public_id in ids]
