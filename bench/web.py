@@ -503,6 +503,7 @@ class Page:
     url: str | None  # None: not in this tree
     params: dict[str, str]
     reference: Callable[[], Any]
+    method: str = "get"
 
 
 def _sql(statements: Sequence[tuple[str, Sequence[Any]]]) -> Callable[[], Any]:
@@ -523,6 +524,7 @@ def pages(days: int) -> list[Page]:
     from django.urls import NoReverseMatch, reverse
 
     from oxytrack.accounts.models import Scope, User
+    from oxytrack.activity import models as activity_models
     from oxytrack.activity.models import DailyTotal, DailyUsage, Window
     from oxytrack.org.models import Employee
 
@@ -532,6 +534,8 @@ def pages(days: int) -> list[Page]:
         Window._meta.db_table,
     )
     t_employee = Employee._meta.db_table
+    hourly = getattr(activity_models, "HourlyTotal", None)
+    t_hourly = hourly._meta.db_table if hourly is not None else t_total
     admin = User.objects.get(email="bench.admin@oxytrack.demo")
     employee = Employee.objects.visible_to(admin).order_by("pk").first()
     assert employee is not None
@@ -593,6 +597,29 @@ def pages(days: int) -> list[Page]:
         (f"SELECT COUNT(*) FROM {t_employee} e WHERE e.search_name LIKE %s", ["%mar%"]),  # noqa: S608
         (employees_page.format(where="e.search_name LIKE %s"), [end, "%mar%"]),
     ]
+    twelve_weeks = end - timedelta(days=7 * 12 - 1)
+
+    def by_window(since: date, employee_id: int | None) -> tuple[str, list[Any]]:
+        """Active time per window from `since` to the end (one employee's, or everyone's)."""
+        who = "" if employee_id is None else f"AND employee_id = {int(employee_id)}"
+        return (
+            f"SELECT window_id, SUM(active_ms) FROM {t_usage} "  # noqa: S608
+            f"WHERE day BETWEEN %s AND %s {who} GROUP BY window_id",
+            [since, end],
+        )
+
+    team_by_employee = (
+        f"SELECT employee_id, SUM(active_ms), SUM(idle_ms) FROM {t_total} "  # noqa: S608
+        "WHERE day BETWEEN %s AND %s GROUP BY employee_id",
+        [start, end],
+    )
+    hours_of_scope = (
+        # Per weekday and hour: the hourly rollups of the admin's scope (when they exist).
+        f"SELECT h.hour, SUM(h.active_ms) FROM {t_hourly} h "  # noqa: S608
+        f"JOIN {t_employee} e ON e.id = h.employee_id "
+        f"WHERE h.day BETWEEN %s AND %s AND ({in_scope}) GROUP BY h.hour",
+        [start, end],
+    )
     detail_url = url("dashboard:employee", employee.public_id)
     titles_url = url("dashboard:employee_titles", employee.public_id)
     team_url = url("dashboard:team")
@@ -630,11 +657,44 @@ def pages(days: int) -> list[Page]:
             {**span, "sort": "service", "page": "2"},
             _sql([team]),
         ),
-        # The analytics pages of issue 12, measured once they are routed.
-        Page("analytics_team", "super", url("analytics:team"), span, _sql([team])),
-        Page("heatmap", "admin", url("analytics:heatmap"), span, _sql([team])),
-        Page("trends", "admin", url("analytics:trends"), {}, _sql([team])),
-        Page("rule_preview", "super", url("categories:preview"), {}, _sql([top_apps])),
+        # The analytics pages of issue 12 (those not routed yet are skipped).
+        Page(
+            "analytics_team",
+            "super",
+            url("analytics:team_overview"),
+            span,
+            _sql([team_by_employee, by_window(start, None)]),
+        ),
+        Page(
+            "analytics_team_p2",
+            "super",
+            url("analytics:team_overview"),
+            {**span, "page": "2"},
+            _sql([team_by_employee, by_window(start, None)]),
+        ),
+        Page("heatmap", "admin", url("analytics:heatmap"), span, _sql([hours_of_scope])),
+        Page(
+            "trends_team",
+            "super",
+            url("analytics:team_trends"),
+            {"week": end.isoformat()},
+            _sql([by_window(twelve_weeks, None)]),
+        ),
+        Page(
+            "trends_employee",
+            "admin",
+            url("analytics:employee_trends", employee.public_id),
+            {"week": end.isoformat()},
+            _sql([by_window(twelve_weeks, e_id)]),
+        ),
+        Page(
+            "rule_preview",
+            "super",
+            url("categories:preview"),
+            {"title_pattern": "dossier"},
+            _sql([by_window(end - timedelta(days=6), None)]),
+            method="post",
+        ),
     ]
 
 
@@ -675,7 +735,8 @@ def measure(database: str, days: int, requests: int) -> dict[str, float]:
         client = clients[page.client]
 
         def get(page: Page = page, client: Any = client) -> None:
-            response = client.get(page.url, page.params)
+            send = client.post if page.method == "post" else client.get
+            response = send(page.url, page.params)
             assert response.status_code == 200, (page.name, response.status_code)
 
         first = _timed(get)
@@ -693,8 +754,44 @@ def measure(database: str, days: int, requests: int) -> dict[str, float]:
     return result
 
 
+def explain(days: int) -> None:
+    """How the database runs the titles table's query for a year: the scans of its plan."""
+    from django.db import connection
+    from django.db.models import Sum
+
+    from oxytrack.accounts.models import User
+    from oxytrack.activity.models import DailyUsage
+    from oxytrack.activity.queries import title_rows
+    from oxytrack.org.models import Employee
+
+    admin = User.objects.get(email="bench.admin@oxytrack.demo")
+    employee = Employee.objects.visible_to(admin).order_by("pk").first()
+    end = date.fromisoformat(NOW[:10])
+    start = end - timedelta(days=days - 1)
+    joined = (  # the shape before: grouped by the window's columns, joined first
+        DailyUsage.objects.filter(employee=employee, day__range=(start, end))
+        .values("window_id", "window__app", "window__title")
+        .annotate(active=Sum("active_ms"))
+        .order_by("-active", "window_id")
+    )
+    prefix = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    for label, qs in (
+        ("titles, joined first", joined[:25]),
+        ("titles", title_rows(employee, start, end)[:25]),
+    ):
+        sql, params = qs.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + sql, params)
+            plan = [str(row[-1]) for row in cursor.fetchall()]
+        print(f"plan of {label}:", flush=True)
+        for line in plan:
+            if "Scan" in line or "SCAN" in line or "SEARCH" in line or "Execution" in line:
+                print(f"    {line.strip()}", flush=True)
+
+
 def run_one(database: str, options: argparse.Namespace) -> int:
     prepare(database, options.employees, options.days)
+    explain(options.days)
     result = measure(database, options.days, options.requests)
     worst = max(result.values())
     print(
