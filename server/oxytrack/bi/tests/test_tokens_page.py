@@ -83,3 +83,11 @@ def test_the_form_is_csrf_protected(org: Org, alice: User) -> None:
     client.force_login(alice)
     assert client.post(URL, {"name": "x", "lifetime": "30"}).status_code == 403
     assert not AccessToken.objects.exists()
+
+
+def test_the_page_speaks_english_too(client: Client, org: Org, alice: User) -> None:
+    client.force_login(alice)
+    client.cookies["django_language"] = "en"
+    html = client.get(URL).content.decode()
+    assert "API access tokens" in html
+    assert "Never (revoke it by hand)" in html
