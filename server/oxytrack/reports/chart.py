@@ -11,7 +11,7 @@ import io
 from django.utils.translation import gettext as _
 
 from oxytrack.reports.weekly import TeamSummary, WeeklyReport
-from oxytrack.web.formatting import chart_label
+from oxytrack.web.formatting import chart_label, format_number
 
 #: Teams drawn at most; the e-mail's table and CSV carry them all.
 MAX_TEAMS = 25
@@ -39,7 +39,7 @@ def draw_chart(report: WeeklyReport) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import colors
+    from matplotlib import colors, ticker
     from matplotlib import pyplot as plt
 
     teams = report.teams[:MAX_TEAMS]
@@ -68,6 +68,12 @@ def draw_chart(report: WeeklyReport) -> bytes:
                 left = [a + b for a, b in zip(left, hours, strict=True)]
             ax.set_yticks(rows, [_short(team_label(t)) for t in teams])
             ax.set_xlabel(_("Heures actives"))
+            # The language's decimal mark on the axis too (2,5 in French).
+            ax.xaxis.set_major_formatter(
+                ticker.FuncFormatter(
+                    lambda value, _pos: format_number(value, 1 if value % 1 else 0)
+                )
+            )
             ax.set_title(
                 _("Temps actif par catégorie, semaine %(week)s") % {"week": report.week.label}
             )

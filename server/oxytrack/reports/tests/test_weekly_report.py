@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import email
 import io
+import os
+import subprocess
+import sys
 from datetime import date
 from email.message import EmailMessage
 from email.policy import default
@@ -378,3 +381,16 @@ def test_an_opted_back_in_manager_receives_it_again(managers: dict[str, User]) -
     ReportPreference.objects.filter(user=quiet).update(weekly=True)
     assert do_send_weekly_reports(W47, only=quiet.email).sent == [quiet.email]
     assert quiet.role == Role.ADMIN
+
+
+def test_web_workers_never_load_matplotlib() -> None:
+    # The whole URL conf (every view, the preferences page included) and the
+    # mail module import without it; only drawing the chart does.
+    code = (
+        "import sys, django; django.setup(); import oxytrack.urls, oxytrack.reports.mail; "
+        "from django.test import Client; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib loaded'"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "oxytrack.settings_test"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
