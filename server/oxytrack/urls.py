@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("oxytrack.org.urls")),
     path("", include("oxytrack.accounts.urls")),
     path("", include("oxytrack.policy.urls")),
+    path("", include("oxytrack.categories.urls")),
     path("", include("oxytrack.audit.urls")),
     path("", include("oxytrack.compliance.urls")),
     path("", include("oxytrack.reports.urls")),

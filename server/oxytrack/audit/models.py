@@ -38,6 +38,9 @@ class Action(models.TextChoices):
     CREATE_API_TOKEN = "create_api_token", _("Création d'un jeton d'accès API")
     REVOKE_API_TOKEN = "revoke_api_token", _("Révocation d'un jeton d'accès API")
     API_READ = "api_read", _("Lecture par l'API")
+    # Category rules and friendly app names (super-admin settings).
+    CHANGE_CATEGORIES = "change_categories", _("Modification des catégories")
+    CHANGE_APP_NAMES = "change_app_names", _("Modification des noms d'applications")
 
 
 class AppendOnly(Exception):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from oxytrack.activity.models import Window
@@ -20,7 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 def window(app: str, title: str) -> int:
-    return Window.objects.create(app=app, title=title, digest=f"{app}\0{title}").pk
+    return Window.objects.create(
+        app=app, title=title, digest=hashlib.sha256(f"{app}\n{title}".encode()).hexdigest()
+    ).pk
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,11 @@ POST_ONLY = {
     "org:service_delete",
     "logout",
     "policy:preview",
+    "categories:preview",
+    "categories:delete",
+    "categories:move",
+    "categories:app_name_delete",
+    "categories:app_names_reset",
     "bi:token_revoke",
 }
 GET_AND_POST = {
@@ -43,6 +48,10 @@ GET_AND_POST = {
     "policy:edit_global",
     "policy:edit_agency",
     "policy:edit_service",
+    "categories:create",
+    "categories:edit",
+    "categories:app_names",
+    "categories:app_name_edit",
     "bi:tokens",
     "reports:preferences",
 }

@@ -1,0 +1,82 @@
+"""What the super-admin's pages read: the titles a rule being written would match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from oxytrack.activity.models import DailyUsage, Window
+from oxytrack.categories.classify import Category, window_categories
+from oxytrack.categories.patterns import MATCH_TIMEOUT_S, Pattern
+
+#: The preview looks at this many of the last days' most used windows.
+TOP_WINDOWS = 200
+PREVIEW_DAYS = 7
+
+
+@dataclass(frozen=True)
+class TopWindow:
+    """One of the most used windows of the last days, all employees together."""
+
+    app: str
+    title: str
+    active_ms: int
+    current: Category  # where the saved rules put it today
+
+
+@dataclass(frozen=True)
+class Preview:
+    matched: list[TopWindow]
+    matched_ms: int
+    looked_at: int  # how many top windows were tried
+    total_ms: int
+    timed_out: bool
+
+
+def top_windows(days: int = PREVIEW_DAYS, limit: int = TOP_WINDOWS) -> list[TopWindow]:
+    """The `limit` windows with the most active time over the last `days` days.
+
+    Summed over every employee: no person is named, only what the windows are.
+    """
+    since = timezone.localdate() - timedelta(days=days - 1)
+    sums = list(
+        DailyUsage.objects.filter(day__gte=since)
+        .values("window")
+        .annotate(ms=Sum("active_ms"))
+        .filter(ms__gt=0)
+        .order_by("-ms", "window")[:limit]
+    )
+    windows = Window.objects.in_bulk([s["window"] for s in sums])
+    categories = window_categories(windows)
+    return [
+        TopWindow(
+            windows[s["window"]].app, windows[s["window"]].title, s["ms"], categories[s["window"]]
+        )
+        for s in sums
+        if s["window"] in windows
+    ]
+
+
+def preview(app: Pattern | None, title: Pattern | None, rows: list[TopWindow]) -> Preview:
+    """Which of `rows` a rule with these patterns matches (None: any), in their order."""
+    matched: list[TopWindow] = []
+    timed_out = False
+    for row in rows:
+        try:
+            if (app is None or app.search(row.app, timeout=MATCH_TIMEOUT_S)) and (
+                title is None or title.search(row.title, timeout=MATCH_TIMEOUT_S)
+            ):
+                matched.append(row)
+        except TimeoutError:
+            timed_out = True
+            break
+    return Preview(
+        matched=matched,
+        matched_ms=sum(r.active_ms for r in matched),
+        looked_at=len(rows),
+        total_ms=sum(r.active_ms for r in rows),
+        timed_out=timed_out,
+    )
