@@ -146,9 +146,9 @@ class TeamTable(BaseTable):
     service = tables.Column(verbose_name=gettext_lazy("Service"), order_by=("service", "agency"))
     employees = tables.Column(verbose_name=gettext_lazy("Utilisateurs"))
     active_employees = tables.Column(verbose_name=gettext_lazy("Actifs sur la période"))
-    active_ms = tables.Column(verbose_name=gettext_lazy("Temps actif"))
-    screen_ms = tables.Column(verbose_name=gettext_lazy("Temps d'écran"))
-    average_ms = tables.Column(verbose_name=gettext_lazy("Actif moyen par personne et par jour"))
+    active_ms = DurationColumn(verbose_name=gettext_lazy("Temps actif"))
+    screen_ms = DurationColumn(verbose_name=gettext_lazy("Temps d'écran"))
+    average_ms = DurationColumn(verbose_name=gettext_lazy("Actif moyen par personne et par jour"))
     last_seen = tables.Column(verbose_name=gettext_lazy("Vu pour la dernière fois"))
     overview = tables.Column(
         verbose_name=gettext_lazy("Vue d'équipe"),

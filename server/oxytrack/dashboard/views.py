@@ -143,7 +143,7 @@ def _range_form(
 
 @require_GET
 @activity_reader_required
-def team(request: HttpRequest) -> HttpResponse:
+def team(request: HttpRequest) -> HttpResponseBase:
     """One row per (agency, service) of my scopes: head counts and times over a range."""
     user = current_user(request)
     today = timezone.localdate()
@@ -157,6 +157,28 @@ def team(request: HttpRequest) -> HttpResponse:
         hidden = {"start": start.isoformat(), "end": end.isoformat()}
     table = configure(request, TeamTable(rows), url=request.path)
     table.hidden = hidden
+    table.export_url = request.path
+    if export_format(request):
+        if not form.is_valid():
+            errors = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+            return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        text = filter_text(request)
+
+        def audit(fmt: str, count: int) -> None:
+            do_record_list_export(
+                "équipes",
+                fmt=fmt,
+                rows=count,
+                actor=user,
+                ip=client_ip(request),
+                start=start,
+                end=end,
+                filters={"q": text} if text else {},
+            )
+
+        stem = export_filename_stem("equipes", scope_label(user), start, end)
+        return table_export(request, table, filename_stem=stem, audit=audit)
     if wants_table_only(request, table):
         return render(request, "oxytrack/table.html", {"table": table})
     context = {

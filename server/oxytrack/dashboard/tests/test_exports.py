@@ -46,11 +46,11 @@ def _download(client: Client, url: str, query: dict[str, str]) -> list[list[Any]
     fmt = query.get("format", "csv")
     if fmt == "xlsx":
         assert isinstance(response, FileResponse)
-        raw = b"".join(response.streaming_content)  # type: ignore[arg-type]
+        raw = b"".join(response.streaming_content)
         sheet = load_workbook(io.BytesIO(raw)).worksheets[0]
         return [list(r) for r in sheet.iter_rows(values_only=True)]
     assert isinstance(response, StreamingHttpResponse)
-    text = b"".join(response.streaming_content).decode("utf-8")  # type: ignore[arg-type]
+    text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff")
     delimiter = ";" if query.get("sep") == "semicolon" else ","
     return list(csv.reader(io.StringIO(text[1:]), delimiter=delimiter))
@@ -258,3 +258,32 @@ def test_the_pages_show_export_buttons_carrying_their_state(
     detail = client.get(reverse("dashboard:employee", args=[employee.public_id])).text
     export = reverse("dashboard:employee_export", args=[employee.public_id])
     assert f'href="{export}?start=' in detail and "format=xlsx" in detail
+
+
+def test_the_teams_table_export_has_the_range_in_its_name_and_its_audit(
+    client: Client, alice: User, activity: Activity
+) -> None:
+    client.force_login(alice)
+    today = timezone.localdate().isoformat()
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    query = {"start": yesterday, "end": today, "format": "csv", "sep": "semicolon"}
+    response = client.get(reverse("dashboard:team"), query)
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="oxytrack-equipes-nice-facturation-{yesterday}-{today}.csv"'
+    )
+    rows = _download(client, reverse("dashboard:team"), query)
+    assert rows[0][:2] == ["Agence", "Service"]
+    assert rows[0][6] == "Actif moyen par personne et par jour (h)"
+    assert "Vue d'équipe" not in rows[0]  # a link, not data
+    # Alice's scope: one group, twice 1 h 55 min active (2 h 15 min on screen) in 2 days.
+    assert rows[1][:6] == ["Nice", "Facturation", "1", "1", "3,8333", "4,5"]
+    assert rows[1][6] == "1,9167"
+    entry = Entry.objects.filter(action=Action.EXPORT).last()
+    assert entry is not None and entry.target_label == "équipes"
+    assert entry.detail == {
+        "format": "csv",
+        "rows": 1,
+        "scope": "Nice / Facturation",
+        "start": yesterday,
+        "end": today,
+    }
