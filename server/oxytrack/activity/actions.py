@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from oxytrack.accounts.models import User
-from oxytrack.activity.models import DailyTotal, DailyUsage, Span, Window
+from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal, Span, Window
 from oxytrack.activity.retention import Cutoffs, departed_employees
 from oxytrack.audit.actions import record
 from oxytrack.audit.models import Action, purge_entries_before
@@ -51,6 +51,7 @@ class PurgeResult:
     windows: int
     audit_entries: int
     employees: int
+    hourly_totals: int = 0
 
 
 class _Batches:
@@ -133,6 +134,7 @@ def _purge_departed(cutoffs: Cutoffs, sizes: _Batches) -> tuple[int, int, int]:
             ),
         }
         _delete_in_batches(DailyUsage, Q(employee_id=employee_id, day__lt=since.date()), sizes)
+        _delete_in_batches(HourlyTotal, Q(employee_id=employee_id, day__lt=since.date()), sizes)
         with batch_write_lock(), transaction.atomic():
             # Checked again with the lock held: an upload may have come since.
             employee = departed_employees(since).filter(pk=employee_id).first()
@@ -173,6 +175,7 @@ def do_purge_activity(
     spans = _delete_in_batches(Span, Q(day__lt=cutoffs.spans_before), sizes)
     usage = _delete_in_batches(DailyUsage, Q(day__lt=cutoffs.rollups_before), sizes)
     totals = _delete_in_batches(DailyTotal, Q(day__lt=cutoffs.rollups_before), sizes)
+    hourly = _delete_in_batches(HourlyTotal, Q(day__lt=cutoffs.rollups_before), sizes)
     employees, employee_spans, employee_days = _purge_departed(cutoffs, sizes)
     received_before = timezone.make_aware(datetime.combine(cutoffs.spans_before, clock_time(0)))
     batches = _delete_in_batches(Batch, Q(received_at__lt=received_before), sizes)
@@ -193,6 +196,7 @@ def do_purge_activity(
         windows=windows,
         audit_entries=entries,
         employees=employees,
+        hourly_totals=hourly,
     )
     with transaction.atomic():
         record(
@@ -203,6 +207,7 @@ def do_purge_activity(
                 "spans": spans,
                 "daily_usage": usage,
                 "daily_totals": totals,
+                "hourly_totals": hourly,
                 "batches": batches,
                 "windows": windows,
                 "audit_entries": entries,

@@ -130,3 +130,34 @@ class DailyTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} employee {self.employee_id}"
+
+
+class HourlyTotal(models.Model):
+    """Per employee, local day and local wall-clock hour (0-23): active and idle time.
+
+    The hours of a day add up to its DailyTotal's active_ms and idle_ms
+    (private pauses are in neither). On a 25-hour DST day the repeated hour
+    holds both; on a 23-hour day the skipped hour has no row.
+    """
+
+    # The unique (employee, day, hour) index serves employee lookups.
+    employee = models.ForeignKey(
+        "org.Employee", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField()
+    active_ms = models.BigIntegerField(default=0)
+    idle_ms = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "day", "hour"], name="hourlytotal_unique_employee_day_hour"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hour__gte=0, hour__lte=23), name="hourlytotal_hour_0_23"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.hour:02d} h employee {self.employee_id}"

@@ -3,7 +3,7 @@
 The settings (days, from the environment: settings.py) are:
 
 - OXYTRACK_SPAN_RETENTION_DAYS: raw spans (the one-day timeline), by local day;
-- OXYTRACK_ROLLUP_RETENTION_DAYS: daily rollups (every range page), by local day;
+- OXYTRACK_ROLLUP_RETENTION_DAYS: daily and hourly rollups (every range page), by local day;
 - OXYTRACK_AUDIT_RETENTION_DAYS: audit entries;
 - OXYTRACK_DEPARTED_AFTER_DAYS: an employee without activity for this long is
   deleted with all their data.
@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from oxytrack.activity.models import DailyTotal, DailyUsage, Span
+from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal, Span
 from oxytrack.audit.models import Entry
 from oxytrack.org.models import Device, Employee
 
@@ -61,6 +61,7 @@ class PurgeCounts:
     daily_totals: int
     audit_entries: int
     departed_employees: int
+    hourly_totals: int = 0
 
 
 def retention() -> Retention:
@@ -129,4 +130,5 @@ def purge_preview(cutoffs: Cutoffs | None = None) -> PurgeCounts:
         daily_totals=DailyTotal.objects.filter(day__lt=cutoffs.rollups_before).count(),
         audit_entries=Entry.objects.filter(at__lt=cutoffs.audit_before).count(),
         departed_employees=departed_employees(cutoffs.departed_before).count(),
+        hourly_totals=HourlyTotal.objects.filter(day__lt=cutoffs.rollups_before).count(),
     )

@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min, Q, Sum
+from django.db.models import Max, Min, Q, QuerySet, Sum
 
 from oxytrack.activity.bulk import insert_rows
-from oxytrack.activity.models import DailyTotal, DailyUsage, Span
+from oxytrack.activity.hours import HourlySums, hourly_sums
+from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal, Span
+from oxytrack.org.models import Device
 
 
 class SpanFacts(Protocol):
@@ -99,15 +103,52 @@ def sum_spans(
     return usage, totals
 
 
-def add_to_rollups(spans: Sequence[SpanFacts]) -> None:
-    """Add `spans` (just stored) to DailyUsage and DailyTotal.
+def add_to_rollups(spans: Sequence[Span]) -> None:
+    """Add `spans` (just stored) to DailyUsage, DailyTotal and HourlyTotal.
 
     One INSERT … ON CONFLICT DO UPDATE per chunk, adding to the stored
     counters in SQL: two uploads for the same employee and day cannot lose
-    each other's increments, on SQLite or PostgreSQL.
+    each other's increments, on SQLite or PostgreSQL. Hours are cut in the
+    zone of each span's device (the one that gave its day).
     """
     usage, totals = sum_spans(spans)
     add_sums_to_rollups(usage, totals)
+    add_hourly_sums(hourly_sums(spans, device_zones({s.device_id for s in spans})))
+
+
+def device_zones(device_ids: Iterable[int]) -> Callable[[int], ZoneInfo]:
+    """device id → the zone its spans' days are cut in (its last known, else the server's)."""
+    names = dict(Device.objects.filter(pk__in=list(device_ids)).values_list("pk", "time_zone"))
+    zones: dict[int, ZoneInfo] = {}
+
+    def zone_of(device_id: int) -> ZoneInfo:
+        zone = zones.get(device_id)
+        if zone is None:
+            try:
+                zone = ZoneInfo(names.get(device_id) or settings.TIME_ZONE)
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = ZoneInfo(settings.TIME_ZONE)
+            zones[device_id] = zone
+        return zone
+
+    return zone_of
+
+
+HOURLY_KEYS = ("employee_id", "day", "hour")
+
+
+def hourly_params(sums: HourlySums) -> list[Any]:
+    """HourlyTotal rows of `sums` as flat adapted parameters (see `add_rollup_rows`)."""
+    adapt_date = db_adapters()[1]
+    params: list[Any] = []
+    for (employee_id, day, hour), (active, idle) in sums.items():
+        params += (employee_id, adapt_date(day), hour, active, idle)
+    return params
+
+
+def add_hourly_sums(sums: HourlySums) -> None:
+    """Add per (employee, day, hour) sums to HourlyTotal, in SQL (as the daily rollups)."""
+    add_rollup_rows(HourlyTotal._meta.db_table, HOURLY_KEYS, hourly_params(sums))
 
 
 def add_sums_to_rollups(
@@ -152,11 +193,17 @@ def _sqlite_datetime(value: datetime) -> str:
 SUM_COLUMNS = ("active_ms", "idle_ms", "keys", "clicks", "first_start", "last_end")
 #: DailyTotal's sums: those of DailyUsage, then the private pauses' time.
 TOTAL_SUM_COLUMNS = (*SUM_COLUMNS, "untracked_ms")
+#: HourlyTotal's: time only.
+HOURLY_SUM_COLUMNS = ("active_ms", "idle_ms")
 
 
 def sum_columns(table: str) -> tuple[str, ...]:
     """The sum columns of a rollup table, in the order its rows' parameters come."""
-    return TOTAL_SUM_COLUMNS if table == DailyTotal._meta.db_table else SUM_COLUMNS
+    if table == DailyTotal._meta.db_table:
+        return TOTAL_SUM_COLUMNS
+    if table == HourlyTotal._meta.db_table:
+        return HOURLY_SUM_COLUMNS
+    return SUM_COLUMNS
 
 
 @lru_cache(maxsize=16)
@@ -166,16 +213,21 @@ def _upsert_clauses(vendor: str, table: str, key_columns: tuple[str, ...]) -> tu
     least, greatest = ("MIN", "MAX") if vendor == "sqlite" else ("LEAST", "GREATEST")
     t = q(table)
     columns = sum_columns(table)
+    bounds = (
+        [
+            f"{q('first_start')} = {least}({t}.{q('first_start')}, excluded.{q('first_start')})",
+            f"{q('last_end')} = {greatest}({t}.{q('last_end')}, excluded.{q('last_end')})",
+        ]
+        if "first_start" in columns
+        else []
+    )
     update = ", ".join(
         [
             f"{q(c)} = {t}.{q(c)} + excluded.{q(c)}"
             for c in columns
             if c not in ("first_start", "last_end")
         ]
-        + [
-            f"{q('first_start')} = {least}({t}.{q('first_start')}, excluded.{q('first_start')})",
-            f"{q('last_end')} = {greatest}({t}.{q('last_end')}, excluded.{q('last_end')})",
-        ]
+        + bounds
     )
     head = f"INSERT INTO {t} ({', '.join(q(c) for c in (*key_columns, *columns))})"
     tail = f"ON CONFLICT ({', '.join(q(c) for c in key_columns)}) DO UPDATE SET {update}"
@@ -220,16 +272,72 @@ def rebuild_rollups(employee_ids: Iterable[int] | None = None) -> None:
     """
     spans = Span.objects.all()
     usage_q, total_q = DailyUsage.objects.all(), DailyTotal.objects.all()
+    hourly_q = HourlyTotal.objects.all()
     if employee_ids is not None:
         ids = list(employee_ids)
         spans = spans.filter(employee_id__in=ids)
         usage_q, total_q = usage_q.filter(employee_id__in=ids), total_q.filter(employee_id__in=ids)
+        hourly_q = hourly_q.filter(employee_id__in=ids)
     usage_q.delete()
     total_q.delete()
+    hourly_q.delete()
     employees = spans.order_by("employee_id").values_list("employee_id", flat=True).distinct()
     for employee_id in list(employees):
         one = spans.filter(employee_id=employee_id).order_by()
         add_sums_to_rollups(*sum_spans(one.iterator(chunk_size=5000)))
+        add_hourly_sums(employee_hourly_sums(employee_id))
+
+
+def employee_hourly_sums(employee_id: int, spans: QuerySet[Span] | None = None) -> HourlySums:
+    """One employee's hourly sums recomputed from their stored spans (streamed), or those given.
+
+    Hours are cut in each device's last known zone: right unless the device
+    changed zones since (a laptop that travelled), where the hours of its
+    older spans shift; the days, and so each day's sum, stay the span's own.
+    """
+    if spans is None:
+        spans = Span.objects.filter(employee_id=employee_id).order_by()
+    zone_of = device_zones(
+        Device.objects.filter(employee_id=employee_id).values_list("pk", flat=True)
+    )
+    return hourly_sums(
+        spans.only(
+            "employee_id", "device_id", "day", "start", "duration_ms", "active", "tracked"
+        ).iterator(chunk_size=5000),
+        zone_of,
+    )
+
+
+def backfill_hourly(employee_id: int) -> tuple[int, int]:
+    """Recompute one employee's HourlyTotal rows from their stored spans: (days, rows).
+
+    Idempotent: the rows of each day that has spans are replaced, never
+    added to; days whose spans are already purged keep what they have
+    (nothing can rebuild them). The spans are summed before any lock; then,
+    in one short transaction with the employee's device rows locked (the
+    first thing an upload locks: ingest/actions.py) and the SQLite writers'
+    lock held, the spans stored since are added and the rows written, so no
+    upload is lost or counted twice.
+    """
+    from oxytrack.ingest.writelock import batch_write_lock  # ingest sits above activity
+
+    spans = Span.objects.filter(employee_id=employee_id).order_by()
+    last_id = spans.aggregate(last=Max("pk"))["last"]
+    if last_id is None:
+        return 0, 0
+    sums = employee_hourly_sums(employee_id, spans.filter(pk__lte=last_id))
+    with batch_write_lock(), transaction.atomic():
+        list(Device.objects.select_for_update().filter(employee_id=employee_id).values("pk"))
+        for key, (active, idle) in employee_hourly_sums(
+            employee_id, spans.filter(pk__gt=last_id)
+        ).items():
+            hour = sums.setdefault(key, [0, 0])
+            hour[0] += active
+            hour[1] += idle
+        days = sorted({day for _, day, _ in sums})
+        HourlyTotal.objects.filter(employee_id=employee_id, day__in=days).delete()
+        add_hourly_sums(sums)
+    return len(days), len(sums)
 
 
 def totals_from_spans(employee_id: int, day: date) -> dict[str, Any]:

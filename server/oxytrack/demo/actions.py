@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import connection, transaction
@@ -21,7 +22,8 @@ from django.db.models import Model
 from django.utils import timezone
 
 from oxytrack.accounts.models import Role, Scope, User
-from oxytrack.activity.models import DailyTotal, DailyUsage, Span, Window
+from oxytrack.activity.hours import hourly_sums
+from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal, Span, Window
 from oxytrack.activity.rollups import db_adapters, sum_spans
 from oxytrack.activity.windows import intern_windows
 from oxytrack.demo import simulator
@@ -408,6 +410,18 @@ def _write_chunk(
             for (employee_id, day), s in day_totals.items()
         ],
         batch_size=_BATCH,
+    )
+    # Each device's days were cut in its zone (the agency's): its hours too.
+    zones = {device.pk: ZoneInfo(device.time_zone) for device in devices}
+    _insert(
+        HourlyTotal,
+        ("employee_id", "day", "hour", "active_ms", "idle_ms"),
+        [
+            (employee_id, adapt_day(day), hour, active, idle)
+            for (employee_id, day, hour), (active, idle) in hourly_sums(
+                rows, zones.__getitem__
+            ).items()
+        ],
     )
     totals["spans"] += len(rows)
     totals["usage"] += len(usage)

@@ -4,8 +4,8 @@ The hot path of the server (every agent uploads every few minutes), so it
 works per batch, never per span. Everything that needs no lock is done
 first (prepare.py: limits, midnight cuts, rows, sums, statements); then,
 with the write lock held, a handful of statements: the device and batch
-rows, one overlap query, windows interned in bulk, the spans and the two
-rollup upserts in a few multi-row statements.
+rows, one overlap query, windows interned in bulk, the spans and the three
+rollup upserts (per day and window, per day, per hour) in a few multi-row statements.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from oxytrack.activity.bulk import insert_rows
-from oxytrack.activity.models import DailyTotal, DailyUsage, Span
-from oxytrack.activity.rollups import SUM_COLUMNS, add_rollup_rows
+from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal, Span
+from oxytrack.activity.rollups import HOURLY_KEYS, SUM_COLUMNS, add_rollup_rows
 from oxytrack.activity.windows import intern_windows
 from oxytrack.ingest.errors import ApiError, Code, StorageBusy, is_lock_error
 from oxytrack.ingest.models import Batch
@@ -400,5 +400,6 @@ def _store(writes: _Writes) -> None:
         _insert_spans(prepared.span_params)
         add_rollup_rows(DailyUsage._meta.db_table, USAGE_KEYS, prepared.usage_params)
         add_rollup_rows(DailyTotal._meta.db_table, TOTAL_KEYS, prepared.total_params)
+        add_rollup_rows(HourlyTotal._meta.db_table, HOURLY_KEYS, prepared.hourly_params)
     for name, value in writes.device_changes.items():
         setattr(writes.device, name, value)

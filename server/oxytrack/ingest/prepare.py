@@ -24,8 +24,9 @@ from django.conf import settings
 from django.db import connection
 
 from oxytrack.activity.days import next_local_midnight, split_at_midnight
+from oxytrack.activity.hours import HourCutter, HourlySums, add_span_hours
 from oxytrack.activity.models import window_digest
-from oxytrack.activity.rollups import db_adapters
+from oxytrack.activity.rollups import db_adapters, hourly_params
 from oxytrack.ingest.errors import ApiError, Code
 from oxytrack.ingest.schemas import CONTROL_CHARACTERS, BatchIn, SpanIn
 
@@ -78,6 +79,7 @@ class Prepared:
     usage_pairs: list[int]  # the pair index of each usage row
     total_params: list[Any]  # DailyTotal increments (with the pauses' time), complete
     digests: dict[tuple[str, str], str] = field(default_factory=dict)  # of pairs to intern
+    hourly_params: list[Any] = field(default_factory=list)  # HourlyTotal increments, complete
 
 
 def ms_of(moment: datetime) -> int:
@@ -284,6 +286,9 @@ def prepare(
     # Per day, the private pauses: [ms, first start, last end].
     untracked: dict[date, list[int]] = {}
     day_params: dict[date, Any] = {}
+    # Per (employee, day, local hour): [active ms, idle ms], cut in the same zone as the days.
+    hourly: HourlySums = {}
+    hours = HourCutter(tz)
 
     def add(
         start: int,
@@ -324,6 +329,7 @@ def prepare(
         row_pairs.append(pair)
         if not tracked:
             return
+        add_span_hours(hourly, hours, employee_id, day, start, ms, active)
         sums = usage.get((day, pair))
         if sums is None:
             usage[(day, pair)] = [
@@ -401,6 +407,7 @@ def prepare(
         usage_pairs,
         total_params,
         digests,
+        hourly_params(hourly),
     )
 
 

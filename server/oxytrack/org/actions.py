@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from oxytrack.accounts.models import User
-from oxytrack.activity.models import DailyTotal, DailyUsage, Span
+from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal, Span
 from oxytrack.audit.actions import record
 from oxytrack.audit.models import Action
 from oxytrack.org.importing import AgencyRow, ServiceRow, find_named, name_key
@@ -160,6 +160,7 @@ def do_delete_employee(
     if reason:
         counts["reason"] = reason
     DailyUsage.objects.filter(employee=employee).delete()
+    HourlyTotal.objects.filter(employee=employee).delete()
     counts["devices"] = Device.objects.filter(employee=employee).count()
     employee.delete()
     record(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from oxytrack.activity.models import DailyTotal, DailyUsage, Span, Window
+from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal, Span, Window
 from oxytrack.conftest import Org
 from oxytrack.ingest.models import Batch
 from oxytrack.ingest.tests.payloads import post_batch
@@ -140,6 +140,13 @@ def _check_invariants() -> None:
     assert stored_usage == dict(usage)
     for t in DailyTotal.objects.all():
         assert [t.first_start, t.last_end] == bounds[(t.employee_id, t.day)]
+    # The hours of each day add up to its total exactly, whatever the zones.
+    hours: dict[tuple[int, Any], list[int]] = defaultdict(lambda: [0, 0])
+    for h in HourlyTotal.objects.all():
+        assert 0 <= h.hour <= 23
+        hours[(h.employee_id, h.day)][0] += h.active_ms
+        hours[(h.employee_id, h.day)][1] += h.idle_ms
+    assert dict(hours) == {key: sums[:2] for key, sums in totals.items() if sums[0] or sums[1]}
     for u in DailyUsage.objects.all():
         assert [u.first_start, u.last_end] == bounds[(u.employee_id, u.day, u.window_id)]
     # Spans reference their window without a database constraint (models.py).

@@ -34,9 +34,10 @@ class Command(BaseCommand):
         cutoffs = retention_cutoffs(before=first_kept)
         if dry_run:
             kept, counts = retention(), purge_preview(cutoffs)
+            rollup_rows = counts.daily_usage + counts.daily_totals + counts.hourly_totals
             self.stdout.write(
                 f"Would delete: {counts.spans} spans (before {cutoffs.spans_before}, "
-                f"{kept.span_days} days), {counts.daily_usage + counts.daily_totals} rollup rows "
+                f"{kept.span_days} days), {rollup_rows} rollup rows "
                 f"(before {cutoffs.rollups_before}, {kept.rollup_days} days), "
                 f"{counts.audit_entries} audit entries ({kept.audit_days} days), "
                 f"{counts.departed_employees} departed employees "
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         result = do_purge_activity(cutoffs, actor=None)
         self.stdout.write(
             f"Purged spans before {cutoffs.spans_before}: {result.spans} spans, "
-            f"{result.daily_usage + result.daily_totals} rollup rows "
+            f"{result.daily_usage + result.daily_totals + result.hourly_totals} rollup rows "
             f"(before {cutoffs.rollups_before}), {result.batches} batches, "
             f"{result.windows} unused windows, {result.audit_entries} audit entries, "
             f"{result.employees} departed employees."
