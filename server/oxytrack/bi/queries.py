@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from oxytrack.accounts.models import User
-from oxytrack.activity.models import DailyTotal, DailyUsage
+from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal
 from oxytrack.categories.classify import Category, window_categories
 from oxytrack.categories.names import friendly_apps
 from oxytrack.org.models import Agency, Device, Employee, Service
@@ -36,6 +36,7 @@ class By(enum.StrEnum):
     APP = "app"
     CATEGORY = "category"
     DAY = "day"
+    HOUR = "hour"
 
 
 Unit = TypeVar("Unit", Agency, Service)
@@ -215,11 +216,34 @@ def _day_rows(who: Q, start: date, end: date, limit: int, offset: int) -> Usage:
     return Usage(len(days), rows)
 
 
+def _hour_rows(who: Q, start: date, end: date, limit: int, offset: int) -> Usage:
+    qs = (
+        HourlyTotal.objects.filter(who, day__range=(start, end))
+        .values("day", "hour")
+        .annotate(active=Sum("active_ms"), idle=Sum("idle_ms"))
+        .order_by("day", "hour")
+    )
+    count, page = _rows(qs, offset, limit)
+    return Usage(
+        count,
+        [
+            {
+                "day": r["day"],
+                "hour": r["hour"],
+                "active_ms": int(r["active"]),
+                "idle_ms": int(r["idle"]),
+            }
+            for r in page
+        ],
+    )
+
+
 _READS = {
     By.TITLE: _title_rows,
     By.APP: _app_rows,
     By.CATEGORY: _category_rows,
     By.DAY: _day_rows,
+    By.HOUR: _hour_rows,
 }
 
 
@@ -238,7 +262,8 @@ def usage(
       friendly name and its category;
     - app: one row per friendly app name (the raw names behind it listed), most active first;
     - category: one row per category with time, in the rules' order, "Non classé" last;
-    - day: every day of the range, in order, zero when nothing was recorded.
+    - day: every day of the range, in order, zero when nothing was recorded;
+    - hour: each (local day, local hour) with time recorded, in order.
     """
     return _READS[by](_who(employees), start, end, limit, offset)
 

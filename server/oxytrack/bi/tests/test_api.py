@@ -221,6 +221,18 @@ def test_a_rule_added_later_recategorises_the_history(
     ]
 
 
+def test_employee_usage_by_local_hour(client: Client, usage: Usage, alice: User) -> None:
+    employee = usage.org.employees["nice_facturation"]
+    hours = _usage_of(client, token_for(alice), employee, by="hour", **RANGE).json()
+    assert hours["count"] == 4
+    assert hours["items"] == [
+        {"day": "2026-03-02", "hour": 9, "active_ms": 3_600_000, "idle_ms": 0},
+        {"day": "2026-03-02", "hour": 10, "active_ms": 1_800_000, "idle_ms": 600_000},
+        {"day": "2026-03-02", "hour": 11, "active_ms": 60_000, "idle_ms": 0},
+        {"day": "2026-03-03", "hour": 9, "active_ms": 1_200_000, "idle_ms": 0},
+    ]
+
+
 # --- A team's usage -------------------------------------------------------------------
 
 
@@ -407,3 +419,18 @@ def test_other_methods_and_unknown_paths_answer_json(client: Client, org: Org, a
     response = client.get(f"{BASE}/nothing", headers=bearer(token))
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_calls_keep_a_bounded_query_count(
+    client: Client, usage: Usage, superadmin: User, django_assert_max_num_queries: Any
+) -> None:
+    token = token_for(superadmin)
+    employee = usage.org.employees["nice_facturation"]
+    # Token, org choices, count, page, audit entry (+ last used): whatever the rows.
+    with django_assert_max_num_queries(8):
+        assert _get(client, token, "/employees").status_code == 200
+    for by in ("title", "app", "category", "day", "hour"):
+        with django_assert_max_num_queries(10):
+            assert _usage_of(client, token, employee, by=by, **RANGE).status_code == 200
+        with django_assert_max_num_queries(12):
+            assert _get(client, token, "/usage", by=by, **RANGE).status_code == 200
