@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -250,3 +251,15 @@ def test_hostile_app_names_are_shown_escaped(admin_client: Client) -> None:
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=1&gt;" in page
     assert friendly_app("<B>EVIL</B>.EXE") == "<img src=x onerror=1>"
+
+
+def test_the_list_pages_take_a_fixed_number_of_queries(
+    admin_client: Client, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(30):
+        Category.objects.create(name=f"R{n}", title_pattern=f"r{n}", order=100 + n)
+    # Session and user, the rules or the names, the messages: not one per row.
+    with django_assert_max_num_queries(6):
+        assert admin_client.get(reverse("categories:list")).status_code == 200
+    with django_assert_max_num_queries(6):
+        assert admin_client.get(reverse("categories:app_names")).status_code == 200
