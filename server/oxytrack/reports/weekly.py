@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from oxytrack.accounts.models import User
 from oxytrack.activity.models import DailyTotal, DailyUsage
-from oxytrack.categories.classify import Category, current_categories, usage_by_category
+from oxytrack.categories.classify import Category, current_categories, window_categories
 from oxytrack.org.models import Agency, Employee, Service
 from oxytrack.web.formatting import fold
 
@@ -145,14 +145,22 @@ def team_summaries(week: Week) -> dict[TeamKey, TeamSummary]:
         usage[(row["employee__agency_id"], row["employee__service_id"])][row["window_id"]] = row[
             "ms"
         ]
+    # One classification for every team's windows (usage_by_category per team
+    # would read the rules' revision once per team).
+    category_of = window_categories({w for by_window in usage.values() for w in by_window})
+    rank = {category: i for i, category in enumerate(current_categories())}
     agencies = dict(Agency.objects.values_list("id", "name"))
     services = dict(Service.objects.values_list("id", "name"))
 
     summaries: dict[TeamKey, TeamSummary] = {}
     for key, count in members.items():
         row = totals.get(key, {})
-        per_category = usage_by_category(usage.get(key, {}).items())
-        categorised = sum(ms for _category, ms in per_category)
+        per_category: dict[Category, int] = defaultdict(int)
+        for window_id, ms in usage.get(key, {}).items():
+            per_category[category_of[window_id]] += ms
+        categorised = sum(per_category.values())
+        # The rules' order, "Non classé" last (a rule deleted meanwhile: just before it).
+        in_order = sorted(per_category.items(), key=lambda item: rank.get(item[0], len(rank) - 1))
         summaries[key] = TeamSummary(
             key=key,
             agency=agencies.get(key[0], "") if key[0] else "",
@@ -162,7 +170,7 @@ def team_summaries(week: Week) -> dict[TeamKey, TeamSummary]:
             active_ms=row.get("week_ms") or 0,
             worked_days=row.get("worked_days") or 0,
             previous_active_ms=row.get("previous_ms") or 0,
-            categories=[CategoryShare(c, ms, ms / categorised) for c, ms in per_category],
+            categories=[CategoryShare(c, ms, ms / categorised) for c, ms in in_order],
         )
     return summaries
 

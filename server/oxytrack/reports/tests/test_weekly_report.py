@@ -22,7 +22,7 @@ from PIL import Image
 from oxytrack.accounts.models import Role, Scope, User
 from oxytrack.audit.models import Action, Entry
 from oxytrack.conftest import PASSWORD, Org
-from oxytrack.org.models import Agency
+from oxytrack.org.models import Agency, Employee
 from oxytrack.reports.actions import do_send_weekly_reports
 from oxytrack.reports.models import ReportPreference, SentReport
 from oxytrack.reports.tests.conftest import W46, W47, H, add_day
@@ -394,3 +394,15 @@ def test_web_workers_never_load_matplotlib() -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "oxytrack.settings_test"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_week_is_read_in_a_bounded_number_of_queries(
+    fortnight: Org, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(20):
+        extra = Employee.objects.create(username=f"extra{i}", agency=fortnight.marseille)
+        add_day(extra, W47.monday, {f"app{i}": H})
+    team_summaries(W47)  # the category rules compiled once per process
+    with django_assert_max_num_queries(7):
+        summaries = team_summaries(W47)
+    assert summaries[(fortnight.marseille.pk, None)].active_ms == 20 * H
