@@ -1,0 +1,194 @@
+"""Trends: weekly active time per category over the last 12 ISO weeks, for one employee
+or a team, and the change of the last 4 weeks against the 4 before.
+
+Weeks are ISO weeks (Monday to Sunday) of each employee's own local days (the rollups'
+`day`), so a DST week of 167 or 169 hours and an employee overseas need no special
+case. Categories are applied at read time (`oxytrack.categories`): a rule edited today
+re-categorises the past weeks too. A team is the employees in it today: someone
+transferred brings their whole history with them (rollups carry the employee, not
+their agency).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+
+from oxytrack.activity.models import DailyTotal, DailyUsage
+from oxytrack.categories.classify import (
+    UNCATEGORISED,
+    Category,
+    current_categories,
+    window_categories,
+)
+from oxytrack.org.models import Employee
+
+WEEKS = 12
+#: The change compares the last COMPARE_WEEKS weeks with the COMPARE_WEEKS before them.
+COMPARE_WEEKS = 4
+
+
+def monday_of(day: date) -> date:
+    """The Monday that starts `day`'s ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_starts(last_week: date, weeks: int = WEEKS) -> list[date]:
+    """The Mondays of the `weeks` ISO weeks ending with the one holding `last_week`,
+    oldest first."""
+    last = monday_of(last_week)
+    return [last - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+
+
+@dataclass(frozen=True)
+class Change:
+    """The last COMPARE_WEEKS weeks against the COMPARE_WEEKS before them."""
+
+    recent_ms: int
+    previous_ms: int
+
+    @property
+    def delta_ms(self) -> int:
+        return self.recent_ms - self.previous_ms
+
+    @property
+    def ratio(self) -> float | None:
+        """The relative change (0.25 for +25 %); None when there was nothing before."""
+        if not self.previous_ms:
+            return None
+        return self.delta_ms / self.previous_ms
+
+
+def _change(weekly: list[int]) -> Change:
+    return Change(
+        recent_ms=sum(weekly[-COMPARE_WEEKS:]),
+        previous_ms=sum(weekly[-2 * COMPARE_WEEKS : -COMPARE_WEEKS]),
+    )
+
+
+@dataclass(frozen=True)
+class CategoryTrend:
+    """One category's active time, week by week (milliseconds, oldest first)."""
+
+    label: str
+    colour: str
+    weekly_ms: list[int]
+
+    @property
+    def total_ms(self) -> int:
+        return sum(self.weekly_ms)
+
+    @property
+    def change(self) -> Change:
+        return _change(self.weekly_ms)
+
+
+@dataclass
+class Trend:
+    """Weekly active time per category, and per week the employees who had any time.
+
+    For a team the figures are the team's totals; `average_ms` divides a week's total by
+    the employees with recorded time that week (an employee on leave does not lower it).
+    """
+
+    weeks: list[date]
+    categories: list[CategoryTrend] = field(default_factory=list)
+    employees: list[int] = field(default_factory=list)
+
+    @property
+    def weekly_ms(self) -> list[int]:
+        return [sum(c.weekly_ms[i] for c in self.categories) for i in range(len(self.weeks))]
+
+    @property
+    def average_ms(self) -> list[int]:
+        return [
+            round(total / count) if count else 0
+            for total, count in zip(self.weekly_ms, self.employees, strict=True)
+        ]
+
+    @property
+    def change(self) -> Change:
+        return _change(self.weekly_ms)
+
+    @property
+    def average_change(self) -> Change:
+        return _change(self.average_ms)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.employees)
+
+
+def _trend(
+    usage: QuerySet[DailyUsage], totals: QuerySet[DailyTotal], last_week: date, weeks: int
+) -> Trend:
+    mondays = week_starts(last_week, weeks)
+    first, last = mondays[0], mondays[-1] + timedelta(days=6)
+    index = {monday: i for i, monday in enumerate(mondays)}
+    rows = list(
+        usage.filter(day__range=(first, last))
+        .annotate(week=TruncWeek("day"))
+        .values("week", "window_id")
+        .annotate(active=Sum("active_ms"))
+        .filter(active__gt=0)
+        .order_by()
+    )
+    categories = window_categories({r["window_id"] for r in rows})
+    weekly: dict[int | None, list[int]] = {}
+    for row in rows:
+        category = categories.get(row["window_id"], UNCATEGORISED)
+        weekly.setdefault(category.id, [0] * weeks)[index[_as_date(row["week"])]] += int(
+            row["active"]
+        )
+    employees = [0] * weeks
+    for row in (
+        totals.filter(day__range=(first, last))
+        .annotate(week=TruncWeek("day"))
+        .values("week")
+        .annotate(n=Count("employee", distinct=True))
+        .order_by()
+    ):
+        employees[index[_as_date(row["week"])]] = int(row["n"])
+    # The rules' order, "Non classé" last; only categories that had time.
+    order: list[Category] = current_categories()
+    known = {c.id for c in order}
+    # A category whose rule was deleted since this request began: still shown.
+    order += [c for c in {c.id: c for c in categories.values()}.values() if c.id not in known]
+    return Trend(
+        weeks=mondays,
+        categories=[
+            CategoryTrend(c.label, c.colour, weekly[c.id]) for c in order if c.id in weekly
+        ],
+        employees=employees,
+    )
+
+
+def _as_date(value: date) -> date:
+    # TruncWeek on a DateField gives a date; a backend may still hand back a datetime.
+    return value.date() if isinstance(value, datetime) else value
+
+
+def employee_trend(employee: Employee, last_week: date, weeks: int = WEEKS) -> Trend:
+    """`employee`'s weekly active time per category, the `weeks` ISO weeks ending with
+    the one holding `last_week` (their local days)."""
+    return _trend(
+        DailyUsage.objects.filter(employee=employee),
+        DailyTotal.objects.filter(employee=employee),
+        last_week,
+        weeks,
+    )
+
+
+def team_trend(employees: QuerySet[Employee], last_week: date, weeks: int = WEEKS) -> Trend:
+    """The weekly active time per category of `employees` (a scoped queryset: a team of
+    today), summed, with per week the number of them who had any time."""
+    ids = employees.values("pk")
+    return _trend(
+        DailyUsage.objects.filter(employee__in=ids),
+        DailyTotal.objects.filter(employee__in=ids),
+        last_week,
+        weeks,
+    )
