@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from oxytrack.accounts.models import User
 from oxytrack.activity.models import DailyTotal, DailyUsage
+from oxytrack.analytics.heatmap import Heatmap, team_heatmap
 from oxytrack.categories.classify import Category, current_categories, window_categories
 from oxytrack.categories.revision import current_token
 from oxytrack.org.models import Agency, Employee, Service
@@ -381,8 +382,11 @@ SUMMARY_CACHE_SECONDS = 120
 
 @dataclass(frozen=True)
 class TeamSummary:
+    """What a page of the overview shows beside its grid's rows: the same for every page."""
+
     totals: TeamTotals
     charts: CategoryCharts
+    heatmap: Heatmap
 
 
 def _scope_signature(user: User) -> str:
@@ -395,7 +399,7 @@ def _scope_signature(user: User) -> str:
 def team_summary(
     user: User, team: TeamChoice, columns: list[GridColumn], start: date, end: date
 ) -> TeamSummary:
-    """The team's totals and category charts over the range, from the cache when a request
+    """The team's totals, category charts and heatmap over the range, from the cache when a request
     of the last SUMMARY_CACHE_SECONDS computed them for the same scopes, team, range and
     category rules (a rule edit changes the rules' revision token: it shows at once)."""
     categories = current_token()
@@ -406,6 +410,10 @@ def team_summary(
     if isinstance(summary, TeamSummary):
         return summary
     employees = team_employees(user, team)
-    summary = TeamSummary(team_totals(employees, columns), category_charts(employees, start, end))
+    summary = TeamSummary(
+        team_totals(employees, columns),
+        category_charts(employees, start, end),
+        team_heatmap(employees.values("pk"), start, end),
+    )
     cache.set(key, summary, SUMMARY_CACHE_SECONDS)
     return summary

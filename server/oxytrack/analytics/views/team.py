@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from oxytrack.accounts.decorators import activity_reader_required, current_user
 from oxytrack.analytics import team as queries
+from oxytrack.analytics.heatmap import heatmap_chart
 from oxytrack.analytics.tables import TeamGridTable
 from oxytrack.audit.actions import do_record_list_export, do_record_team_view
 from oxytrack.audit.request import client_ip
@@ -166,6 +167,7 @@ def team_overview(request: HttpRequest) -> HttpResponseBase:
         weekly=bool(periods) and periods[0].weekly,
         summary=summary,
         chart_data=_chart_data(summary.charts),
+        heatmap=heatmap_chart(summary.heatmap),
         several_teams=len(summary.charts.teams) > 1,
     )
     return render(request, "analytics/team.html", context)
