@@ -295,7 +295,7 @@ OXYTRACK_DEPARTED_AFTER_DAYS = env_int("OXYTRACK_DEPARTED_AFTER_DAYS", 90, minim
 OXYTRACK_CONTROLLER_NAME = env_str("OXYTRACK_CONTROLLER_NAME", "") or ""
 OXYTRACK_DPO_CONTACT = env_str("OXYTRACK_DPO_CONTACT", "") or ""
 # When on, a manager gives a short reason before seeing one employee's
-# activity; it is written into the audit entries (dashboard/reason.py).
+# activity; it is written into the audit entries (audit/reason.py).
 OXYTRACK_ACCESS_REASON = env_bool("OXYTRACK_ACCESS_REASON", False)
 # The home page flags a device whose agent has not reported for this long.
 OXYTRACK_SILENT_AFTER_HOURS = env_int("OXYTRACK_SILENT_AFTER_HOURS", 24, minimum=1)

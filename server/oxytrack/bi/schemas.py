@@ -22,7 +22,7 @@ DEFAULT_LIMIT = 100
 MAX_OFFSET = 1_000_000
 NAME_MAX = 100
 TEXT_MAX = 200
-# As the detail page's reason form (dashboard/reason.py).
+# As the detail page's reason form (audit/reason.py).
 REASON_MAX_LENGTH = 200
 
 

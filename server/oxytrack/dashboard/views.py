@@ -26,15 +26,15 @@ from oxytrack.audit.actions import (
     do_record_view,
     scope_label,
 )
-from oxytrack.audit.request import client_ip
-from oxytrack.dashboard import queries
-from oxytrack.dashboard.forms import SearchForm
-from oxytrack.dashboard.reason import (
+from oxytrack.audit.reason import (
     AccessReasonForm,
     current_reason,
     reason_required,
     remember_reason,
 )
+from oxytrack.audit.request import client_ip
+from oxytrack.dashboard import queries
+from oxytrack.dashboard.forms import SearchForm
 from oxytrack.dashboard.tables import EmployeeTable, TeamTable
 from oxytrack.org.models import Employee
 from oxytrack.org.queries import get_employee_for
@@ -230,7 +230,7 @@ def employee_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """Identity, devices, and the activity of the chosen range (an audited view).
 
     With the access reason on, a small form first (POST); the reason is kept
-    for this employee in the session (dashboard/reason.py).
+    for this employee in the session (audit/reason.py).
     """
     employee = get_employee_for(current_user(request), public_id)
     if not reason_required() and request.method == "POST":

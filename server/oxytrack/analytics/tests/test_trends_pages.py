@@ -177,3 +177,15 @@ def test_the_trends_page_speaks_english_too(
     assert "The change compares the last 4 weeks with the 4 weeks before." in page
     assert "Average per employee" in page
     assert "Tendances" not in page
+
+
+def test_with_the_access_reason_on_the_trends_ask_it_on_the_detail_page(
+    client: Client, org: Org, alice: User, settings: Any
+) -> None:
+    settings.OXYTRACK_ACCESS_REASON = True
+    client.force_login(alice)
+    response = client.get(_trends_url(org))
+    assert response.status_code == 302
+    employee = org.employees["nice_facturation"]
+    assert response["Location"] == reverse("dashboard:employee", args=[employee.public_id])
+    assert not Entry.objects.filter(action=Action.VIEW_EMPLOYEE).exists()

@@ -25,8 +25,8 @@ from oxytrack.accounts.models import User
 from oxytrack.analytics import trends
 from oxytrack.analytics.trend_tables import TrendTable, trend_rows
 from oxytrack.audit.actions import do_record_team_view, do_record_view
+from oxytrack.audit.reason import current_reason, reason_required
 from oxytrack.audit.request import client_ip
-from oxytrack.dashboard.reason import current_reason, reason_required
 from oxytrack.org.models import Agency, Employee, Service
 from oxytrack.org.queries import get_employee_for, org_choices_for
 from oxytrack.web.formatting import chart_label

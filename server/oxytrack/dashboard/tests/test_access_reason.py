@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from oxytrack.accounts.models import User
 from oxytrack.audit.models import Action, Entry
+from oxytrack.audit.reason import REASON_LIFETIME
 from oxytrack.conftest import Org
-from oxytrack.dashboard.reason import REASON_LIFETIME
 from oxytrack.dashboard.tests.conftest import Activity
 
 TITLE = "Budget 2026 - Excel"
