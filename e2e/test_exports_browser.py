@@ -1,0 +1,70 @@
+"""Table exports in Chromium: after a live filter and a sort (htmx reloads), the XLSX
+button downloads every row the table selects, in its order, not just the page."""
+
+# The fixtures come from a module shared with no conftest (see its docstring): imported
+# here, then named as test arguments, which ruff reads as redefinitions.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from oxytrack.accounts.models import User
+from oxytrack.audit.models import Action, Entry
+from oxytrack.dashboard.tests.browser import (  # noqa: F401 (fixtures)
+    chromium,
+    web_server,
+)
+from oxytrack.org.models import Employee
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.once]
+
+PASSWORD = "Correct-Horse-Battery-9"
+
+
+def test_the_xlsx_button_downloads_the_filtered_sorted_table(
+    chromium: Any, web_server: str
+) -> None:
+    User.objects.create_superadmin("super@example.com", PASSWORD)
+    Employee.objects.bulk_create(
+        [Employee(username=f"user{i:02d}", display_name=f"Agent {i:02d}") for i in range(30)]
+    )
+    # Its own context: the shared helper's refuses downloads.
+    context = chromium.new_context(locale="fr-FR", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(web_server + "/login/")
+        page.fill("input[name=username]", "super@example.com")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(web_server + "/")
+        # "Agent 1x" and nothing else: 10 of 30, then sorted by name, descending.
+        page.fill("input[name=q]", "agent 1")
+        info = page.locator("#employees-body .table-info")
+        info.filter(has_text="sur 10 éléments").wait_for()
+        page.locator("#employees-body th a", has_text="Nom").click()
+        page.locator("#employees-body th a.asc", has_text="Nom").wait_for()
+        page.locator("#employees-body th a", has_text="Nom").click()
+        page.locator("#employees-body th a.desc", has_text="Nom").wait_for()
+        with page.expect_download() as download_info:
+            page.locator("#employees-body a", has_text="XLSX").click()
+        download = download_info.value
+        assert download.suggested_filename.startswith("oxytrack-accueil-toute-l-organisation-")
+        # Read from bytes: openpyxl checks a path's extension, the download has none.
+        sheet = load_workbook(io.BytesIO(Path(download.path()).read_bytes())).worksheets[0]
+        names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+        assert names == [f"Agent {i:02d}" for i in range(19, 9, -1)]
+        assert errors == []
+    finally:
+        page.goto("about:blank")
+        context.close()
+    entry = Entry.objects.get(action=Action.EXPORT)
+    assert entry.detail["filters"] == {"q": "agent 1"} and entry.detail["rows"] == 10
