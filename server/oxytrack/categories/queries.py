@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -15,6 +16,8 @@ from oxytrack.categories.patterns import MATCH_TIMEOUT_S, Pattern
 #: The preview looks at this many of the last days' most used windows.
 TOP_WINDOWS = 200
 PREVIEW_DAYS = 7
+#: Seconds the preview reuses the top windows' sums (see _top_sums).
+TOP_CACHE_S = 300
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,18 @@ class Preview:
     timed_out: bool
 
 
-def top_windows(days: int = PREVIEW_DAYS, limit: int = TOP_WINDOWS) -> list[TopWindow]:
-    """The `limit` windows with the most active time over the last `days` days.
+def _top_sums(days: int, limit: int) -> list[tuple[int, str, str, int]]:
+    """(window id, app, title, active ms) of the top windows, kept a few minutes.
 
-    Summed over every employee: no person is named, only what the windows are.
+    The preview asks on every pause in typing, and the sum runs over the
+    whole organisation's last week: the figures may be minutes old, the
+    rules (applied after) never are. Django's cache is per process here.
     """
     since = timezone.localdate() - timedelta(days=days - 1)
+    key = f"categories:top:{since.isoformat()}:{days}:{limit}"
+    cached = cache.get(key)
+    if cached is not None:
+        return list(cached)
     sums = list(
         DailyUsage.objects.filter(day__gte=since)
         .values("window")
@@ -50,14 +59,21 @@ def top_windows(days: int = PREVIEW_DAYS, limit: int = TOP_WINDOWS) -> list[TopW
         .order_by("-ms", "window")[:limit]
     )
     windows = Window.objects.in_bulk([s["window"] for s in sums])
-    categories = window_categories(windows)
-    return [
-        TopWindow(
-            windows[s["window"]].app, windows[s["window"]].title, s["ms"], categories[s["window"]]
-        )
-        for s in sums
-        if s["window"] in windows
+    rows = [
+        (w.pk, w.app, w.title, s["ms"]) for s in sums if (w := windows.get(s["window"])) is not None
     ]
+    cache.set(key, rows, TOP_CACHE_S)
+    return rows
+
+
+def top_windows(days: int = PREVIEW_DAYS, limit: int = TOP_WINDOWS) -> list[TopWindow]:
+    """The `limit` windows with the most active time over the last `days` days.
+
+    Summed over every employee: no person is named, only what the windows are.
+    """
+    sums = _top_sums(days, limit)
+    categories = window_categories(pk for pk, *_rest in sums)
+    return [TopWindow(app, title, ms, categories[pk]) for pk, app, title, ms in sums]
 
 
 def preview(app: Pattern | None, title: Pattern | None, rows: list[TopWindow]) -> Preview:

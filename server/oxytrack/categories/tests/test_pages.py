@@ -7,7 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -263,3 +265,24 @@ def test_the_list_pages_take_a_fixed_number_of_queries(
         assert admin_client.get(reverse("categories:list")).status_code == 200
     with django_assert_max_num_queries(6):
         assert admin_client.get(reverse("categories:app_names")).status_code == 200
+
+
+def test_the_preview_reuses_the_sums_but_never_stale_rules(admin_client: Client, org: Org) -> None:
+    monde = window("chrome.exe", "Le Monde.fr - Google Chrome")
+    at = timezone.now()
+    DailyUsage.objects.create(
+        employee=org.employees["nice_facturation"],
+        day=timezone.localdate(),
+        window=monde,
+        active_ms=60_000,
+        first_start=at,
+        last_end=at,
+    )
+    url = reverse("categories:preview")
+    assert "<bdi>Web</bdi>" in admin_client.post(url, {"title_pattern": "monde"}).content.decode()
+    Category.objects.filter(name="Web").update(name="Navigateurs")
+    Category.objects.create(name="Autre chose", title_pattern="zzz", order=99)  # new token
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client.post(url, {"title_pattern": "monde"}).content.decode()
+    assert "<bdi>Navigateurs</bdi>" in page
+    assert not [q for q in queries.captured_queries if "activity_dailyusage" in q["sql"]]
