@@ -189,3 +189,16 @@ def test_with_the_access_reason_on_the_trends_ask_it_on_the_detail_page(
     employee = org.employees["nice_facturation"]
     assert response["Location"] == reverse("dashboard:employee", args=[employee.public_id])
     assert not Entry.objects.filter(action=Action.VIEW_EMPLOYEE).exists()
+
+
+def test_the_team_overview_links_to_the_same_team_s_trends(
+    client: Client, org: Org, alice: User, activity: Activity
+) -> None:
+    client.force_login(alice)
+    team = f"a{org.nice.pk}s{org.facturation.pk}"
+    page = client.get(reverse("analytics:team_overview"), {"team": team}).content.decode()
+    url = reverse("analytics:team_trends")
+    link = f'href="{url}?agency={org.nice.pk}&amp;service={org.facturation.pk}"'
+    assert link in page
+    trends = client.get(url, {"agency": org.nice.pk, "service": org.facturation.pk})
+    assert trends.status_code == 200
