@@ -287,3 +287,30 @@ def test_the_teams_table_export_has_the_range_in_its_name_and_its_audit(
         "start": yesterday,
         "end": today,
     }
+
+
+@pytest.mark.parametrize("group", ["app", "category"])
+def test_the_grouped_tables_export_as_the_page_shows_them(
+    client: Client, superadmin: User, org: Org, activity: Activity, group: str
+) -> None:
+    client.force_login(superadmin)
+    employee = org.employees["nice_facturation"]
+    today = timezone.localdate().isoformat()
+    state = {"start": today, "end": today, "group": group, "sort": "-active"}
+    titles = reverse("dashboard:employee_titles", args=[employee.public_id])
+    page = _page_rows(client.get(titles, {**state, "per_page": "100"}).text)
+    url = reverse("dashboard:employee_export", args=[employee.public_id])
+    response = client.get(url, {**state, "format": "csv"})
+    kind = {"app": "applications", "category": "categories"}[group]
+    assert (
+        f'filename="oxytrack-{kind}-nice-facturation-{today}-{today}.csv"'
+        in (response["Content-Disposition"])
+    )
+    rows = _download(client, url, {**state, "format": "csv"})
+    assert rows[0][-3:] == ["Temps actif (h)", "Inactif (h)", "Part (%)"]
+    assert len(rows) - 1 == len(page) > 0
+    for exported, shown in zip(rows[1:], page, strict=True):
+        assert shown[0] == exported[0].split()  # the friendly name or the category
+        assert " ".join(shown[-3]) == format_duration(_hours(exported[-3]))
+    # The shares add up to the whole active time.
+    assert sum(float(r[-1]) for r in rows[1:]) == pytest.approx(100, abs=0.2)
