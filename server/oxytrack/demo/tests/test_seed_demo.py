@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from oxytrack.accounts.models import Role, Scope, User
 from oxytrack.activity.days import next_local_midnight
-from oxytrack.activity.models import Span, Window
+from oxytrack.activity.models import DailyTotal, HourlyTotal, Span, Window
 from oxytrack.activity.tests.factories import assert_rollups_match_spans
 from oxytrack.demo import data
 from oxytrack.demo.actions import SeedResult, do_seed_demo
@@ -140,6 +140,20 @@ def test_no_span_crosses_local_midnight_of_its_device(demo: SeedResult) -> None:
 
 def test_rollups_are_exactly_the_sums_of_the_spans(demo: SeedResult) -> None:
     assert_rollups_match_spans()
+
+
+def test_the_heatmap_has_hours_that_add_up_to_each_day(demo: SeedResult) -> None:
+    hours: defaultdict[tuple[int, object], list[int]] = defaultdict(lambda: [0, 0])
+    for h in HourlyTotal.objects.all():
+        hours[(h.employee_id, h.day)][0] += h.active_ms
+        hours[(h.employee_id, h.day)][1] += h.idle_ms
+    days = {
+        (t.employee_id, t.day): [t.active_ms, t.idle_ms]
+        for t in DailyTotal.objects.all()
+        if t.active_ms or t.idle_ms
+    }
+    assert days
+    assert dict(hours) == days
 
 
 def test_hostile_titles_are_stored_byte_exact(demo: SeedResult) -> None:
