@@ -4,13 +4,14 @@ Every change to Category or AppName (through the pages or straight through
 the ORM, as tests and shells do) gives the Revision row a new random token
 in the same transaction (signals below). A process checks the token before
 using what it compiled: once per request inside a request (request_started
-clears the check), at every call outside one (commands, tests), where a
-query per call is cheap next to what the caller does.
+clears the check), at most once a second outside one (commands), since a
+command may ask for thousands of names one by one.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -63,16 +64,33 @@ def _seed_if_missing() -> str:
     return str(Revision.objects.values_list("token", flat=True).get(pk=1))
 
 
+#: Outside a request (commands, the weekly report), how long a read token is trusted.
+OUTSIDE_REQUEST_S = 1.0
+
+
 def current_token() -> str:
-    """The Revision token, read at most once per request."""
-    if getattr(_local, "in_request", False) and getattr(_local, "token", None):
-        return str(_local.token)
+    """The Revision token, read once per request, or once a second outside requests.
+
+    A change made by this process is seen at once either way (bump forgets
+    the token); one made by another process, at the next request or second.
+    """
+    token = getattr(_local, "token", None)
+    if token:
+        if getattr(_local, "in_request", False):
+            return str(token)
+        if time.monotonic() - getattr(_local, "read_at", 0.0) < OUTSIDE_REQUEST_S:
+            return str(token)
     token = Revision.objects.filter(pk=1).values_list("token", flat=True).first()
     if token is None:
         token = _seed_if_missing()
-    if getattr(_local, "in_request", False):
-        _local.token = token
+    _local.token = token
+    _local.read_at = time.monotonic()
     return str(token)
+
+
+def forget() -> None:
+    """Forget the token read last (tests: a rolled-back database reuses tokens)."""
+    _local.token = None
 
 
 def bump() -> None:

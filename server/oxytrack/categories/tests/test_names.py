@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from oxytrack.categories.models import AppName
@@ -43,3 +45,12 @@ def test_friendly_apps_matches_case_insensitively() -> None:
     assert "MS-TEAMS.EXE" in names
     assert names.get("nothing") is None
     assert app_key("  Foo.EXE ") == "foo"
+
+
+def test_a_command_asking_name_by_name_does_not_query_each_time(
+    django_assert_max_num_queries: Any,
+) -> None:
+    friendly_app("WINWORD.EXE")
+    with django_assert_max_num_queries(1):
+        names = [friendly_app(app) for app in ["WINWORD.EXE", "chrome.exe", "x.exe"] * 100]
+    assert names[:3] == ["Word", "Google Chrome", "x.exe"]
