@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import django_tables2 as tables
 from django.db import models
 from django.http import (
     FileResponse,
@@ -180,7 +181,8 @@ def _header(table: Any, columns: list[Any]) -> list[object]:
 
 def _cell_value(table: Any, bound: Any, record: Any) -> object:
     """The plain value of one cell: the table's `value_<name>`, else the column's
-    `export_value`, else the raw accessor value (choices shown by their label)."""
+    `export_value` (or an overridden django-tables2 `value`), else the raw accessor
+    value (choices shown by their label)."""
     value = bound.accessor.resolve(record, quiet=True)
     if isinstance(record, models.Model) and not any(s in bound.accessor for s in (".", "__")):
         display = getattr(record, f"get_{bound.accessor}_display", None)
@@ -192,6 +194,10 @@ def _cell_value(table: Any, bound: Any, record: Any) -> object:
         value = call_with_appropriate(explicit, kwargs)
     elif hasattr(bound.column, "export_value"):
         value = bound.column.export_value(value)
+    elif type(bound.column).value is not tables.Column.value:
+        # django-tables2's own hook for exports, when a column class overrides it.
+        kwargs = {"value": value, "record": record, "column": bound.column, "bound_column": bound}
+        value = call_with_appropriate(bound.column.value, kwargs)
     return plain_value(value)
 
 

@@ -21,6 +21,13 @@ from oxytrack.web.tables import BaseTable, DurationColumn, configure
 HOSTILE = ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1)", "\tTab", "\rCR"]
 
 
+class Minutes(tables.Column):
+    """A column with django-tables2's own export hook."""
+
+    def value(self, **kwargs: Any) -> float:
+        return float(kwargs["value"]) / 60_000
+
+
 class Sample(BaseTable):
     name = tables.Column(verbose_name="Nom")
     day = tables.Column(verbose_name="Jour")
@@ -29,6 +36,7 @@ class Sample(BaseTable):
     share = tables.Column(verbose_name="Part")
     secret = tables.Column(verbose_name="Interne", exclude_from_export=True)
     login = tables.Column(verbose_name="Identifiant", visible=False)
+    minutes = Minutes(verbose_name="Minutes", accessor="active")
 
     export_units = {"share": "%"}
 
@@ -89,9 +97,17 @@ def test_csv_has_every_row_in_the_table_order_with_units_in_the_header() -> None
     response = _export(_rows(30), "format=csv&per_page=10&page=2&sort=-name")
     assert isinstance(response, StreamingHttpResponse)
     rows = _csv(response, ",")
-    assert rows[0] == ["Nom", "Jour", "Vu", "Temps actif (h)", "Part (%)", "Identifiant"]
+    assert rows[0] == ["Nom", "Jour", "Vu", "Temps actif (h)", "Part (%)", "Identifiant", "Minutes"]
     assert [r[0] for r in rows[1:]] == [f"Agent {i:03d}" for i in reversed(range(30))]
-    assert rows[-1] == ["Agent 000", "2026-11-01", "2026-11-03 14:02:05", "1.5", "50.0", "agent0"]
+    assert rows[-1] == [
+        "Agent 000",
+        "2026-11-01",
+        "2026-11-03 14:02:05",
+        "1.5",
+        "50.0",
+        "agent0",
+        "90.0",
+    ]
     assert response.audit_calls == [("csv", 30)]  # type: ignore[attr-defined]
     assert response["Content-Disposition"] == 'attachment; filename="oxytrack-test.csv"'
 
@@ -106,7 +122,7 @@ def test_xlsx_keeps_numbers_and_dates_typed() -> None:
     assert isinstance(response, FileResponse)
     assert response["Content-Disposition"] == 'attachment; filename="oxytrack-test.xlsx"'
     rows = _xlsx(response)
-    assert rows[0] == ["Nom", "Jour", "Vu", "Temps actif (h)", "Part (%)", "Identifiant"]
+    assert rows[0] == ["Nom", "Jour", "Vu", "Temps actif (h)", "Part (%)", "Identifiant", "Minutes"]
     assert len(rows) == 13
     assert rows[1] == [
         "Agent 000",
@@ -116,6 +132,7 @@ def test_xlsx_keeps_numbers_and_dates_typed() -> None:
         1.5,
         50.0,
         "agent0",
+        90.0,
     ]
     assert response.audit_calls == [("xlsx", 12)]  # type: ignore[attr-defined]
 
