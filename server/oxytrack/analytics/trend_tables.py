@@ -35,6 +35,11 @@ def format_change(change: Change) -> str:
     return text
 
 
+def week_label(monday: date) -> str:
+    """ "S48" in French, "W48" in English: the ISO week of `monday`."""
+    return _("S%(week)02d") % {"week": monday.isocalendar().week}
+
+
 class DurationColumn(tables.Column):
     def render(self, value: int) -> str:
         return format_duration(value)
@@ -60,7 +65,7 @@ class TrendTable(BaseTable):
                 f"w{i}",
                 DurationColumn(
                     # "S48": the ISO week; its Monday on hover is in the header's title.
-                    verbose_name=_("S%(week)02d") % {"week": monday.isocalendar().week},
+                    verbose_name=week_label(monday),
                     attrs={"th": {"title": date_format(monday, "SHORT_DATE_FORMAT")}},
                 ),
             )

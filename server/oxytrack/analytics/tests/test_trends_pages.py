@@ -177,6 +177,7 @@ def test_the_trends_page_speaks_english_too(
     assert "The change compares the last 4 weeks with the 4 weeks before." in page
     assert "Average per employee" in page
     assert "Tendances" not in page
+    assert _chart(page)["weeks"][-1][0].startswith("W")
 
 
 def test_with_the_access_reason_on_the_trends_ask_it_on_the_detail_page(

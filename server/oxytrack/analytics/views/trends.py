@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 from oxytrack.accounts.decorators import activity_reader_required, current_user
 from oxytrack.accounts.models import User
 from oxytrack.analytics import trends
-from oxytrack.analytics.trend_tables import TrendTable, trend_rows
+from oxytrack.analytics.trend_tables import TrendTable, trend_rows, week_label
 from oxytrack.audit.actions import do_record_team_view, do_record_view
 from oxytrack.audit.reason import current_reason, reason_required
 from oxytrack.audit.request import client_ip
@@ -73,8 +73,7 @@ def _chart_data(trend: trends.Trend, *, team: bool) -> dict[str, Any]:
     return {
         # Categories on the axis rather than dates: plotly.js would name weeks in English.
         "weeks": [
-            [f"S{monday.isocalendar().week:02d}", date_format(monday, "SHORT_DATE_FORMAT")]
-            for monday in trend.weeks
+            [week_label(monday), date_format(monday, "SHORT_DATE_FORMAT")] for monday in trend.weeks
         ],
         "categories": [
             # Plotly draws SVG text, out of reach of HTML's bidi isolation.
@@ -102,7 +101,10 @@ def _context(trend: trends.Trend, form: forms.Form, *, team: bool) -> dict[str, 
         "first_week": trend.weeks[0],
         "last_week": trend.weeks[-1],
         "compare_weeks": trends.COMPARE_WEEKS,
-        "employee_counts": list(zip(trend.weeks, trend.employees, strict=True)),
+        "employee_counts": [
+            (monday, week_label(monday), count)
+            for monday, count in zip(trend.weeks, trend.employees, strict=True)
+        ],
         "chart_data": _chart_data(trend, team=team),
     }
 
