@@ -119,6 +119,7 @@ def test_editing_and_deleting_a_rule(admin_client: Client) -> None:
         ({"name": "Presse\u202eesserP"}, "caractères invisibles"),
         ({"name": "web"}, "déjà ce nom"),  # the starter set's "Web", case ignored
         ({"title_pattern": "x" * 1001}, "1000"),
+        ({"title_pattern": "a\x00b"}, "caractère nul"),
     ],
 )
 def test_bad_rules_are_refused_with_a_message(
