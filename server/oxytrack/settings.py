@@ -326,6 +326,10 @@ OXYTRACK_DEVICE_CALLS_PER_MINUTE = env_int("OXYTRACK_DEVICE_CALLS_PER_MINUTE", 6
 # Calls of one BI API token (/api/v1/) per minute before 429: a BI tool paging
 # through a year of titles makes a few dozen; a loop makes thousands.
 OXYTRACK_API_CALLS_PER_MINUTE = env_int("OXYTRACK_API_CALLS_PER_MINUTE", 300, minimum=1)
+# A team's usage by title, app or category reads ~20 rollup rows per employee
+# and day: past this many employee-days (105 employees over a year, about 5 s
+# on SQLite) the BI API asks for a shorter range or a smaller team (422).
+OXYTRACK_API_MAX_EMPLOYEE_DAYS = env_int("OXYTRACK_API_MAX_EMPLOYEE_DAYS", 40_000, minimum=1)
 OXYTRACK_MAX_BATCH_BYTES = env_int("OXYTRACK_MAX_BATCH_BYTES", 4 * 1024 * 1024, minimum=1024)
 OXYTRACK_MAX_TITLE_CHARS = 1024
 OXYTRACK_MAX_FUTURE_S = 5 * 60

@@ -48,6 +48,7 @@ class Code:
 
     INVALID_RANGE = "invalid_range"  # 422: end before start, or over MAX_RANGE_DAYS
     REASON_REQUIRED = "reason_required"  # 422: OXYTRACK_ACCESS_REASON is on
+    TOO_MUCH = "too_much"  # 422: a team's titles, apps or categories over too many employee-days
 
 
 def _managers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -235,6 +236,20 @@ def team_usage(request: HttpRequest, params: Query[TeamUsageIn]) -> dict[str, An
     token = _token(request)
     team = queries.team_for(token.user, agency=params.agency, service=params.service)
     _check_range(params)
+    if params.by in queries.PER_WINDOW:
+        # Summing per window reads about 20 rollup rows per employee and day:
+        # a whole organisation over a year is millions, minutes of one worker.
+        days = (params.end - params.start).days + 1
+        employee_days = team.count() * days
+        if employee_days > settings.OXYTRACK_API_MAX_EMPLOYEE_DAYS:
+            raise ApiError(
+                422,
+                Code.TOO_MUCH,
+                f"Trop de données pour un appel ({employee_days} jours-utilisateurs, "
+                f"au plus {settings.OXYTRACK_API_MAX_EMPLOYEE_DAYS}) : réduisez la période "
+                "ou l'équipe. / Too much for one call (employee-days over the limit): "
+                "ask for a shorter range or a smaller team.",
+            )
     found = queries.usage(
         team, params.start, params.end, params.by, limit=params.limit, offset=params.offset
     )

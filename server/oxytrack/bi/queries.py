@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from oxytrack.accounts.models import User
-from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal
+from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal, Window
 from oxytrack.categories.classify import Category, window_categories
 from oxytrack.categories.names import friendly_apps
 from oxytrack.org.models import Agency, Device, Employee, Service
@@ -128,22 +128,29 @@ def _rows(qs: Any, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
 
 
 def _title_rows(who: Q, start: date, end: date, limit: int, offset: int) -> Usage:
-    qs = (
+    # One aggregation by window id, without the join to Window, sorted here:
+    # counting and paging in SQL ran the grouped join twice (17 s for 105
+    # employees over a year on SQLite, against 5 s so); only the page's windows
+    # are then read.
+    per_window = list(
         DailyUsage.objects.filter(who, day__range=(start, end))
-        .values("window_id", "window__app", "window__title")
+        .values("window_id")
         .annotate(active=Sum("active_ms"), idle=Sum("idle_ms"))
-        .order_by("-active", "-idle", "window_id")
+        .order_by()
     )
-    count, page = _rows(qs, offset, limit)
-    categories = window_categories(r["window_id"] for r in page)
+    per_window.sort(key=lambda r: (-r["active"], -r["idle"], r["window_id"]))
+    page = per_window[offset : offset + limit]
+    ids = [r["window_id"] for r in page]
+    windows = Window.objects.in_bulk(ids)
+    categories = window_categories(ids)
     names = friendly_apps()
     return Usage(
-        count,
+        len(per_window),
         [
             {
-                "title": r["window__title"],
-                "app": names.get(r["window__app"], r["window__app"]),
-                "app_raw": [r["window__app"]],
+                "title": windows[r["window_id"]].title,
+                "app": names.get(windows[r["window_id"]].app, windows[r["window_id"]].app),
+                "app_raw": [windows[r["window_id"]].app],
                 "category": categories[r["window_id"]].label,
                 "active_ms": int(r["active"]),
                 "idle_ms": int(r["idle"]),
@@ -237,6 +244,9 @@ def _hour_rows(who: Q, start: date, end: date, limit: int, offset: int) -> Usage
         ],
     )
 
+
+#: The dimensions summed per window (DailyUsage), the costly ones for a large team.
+PER_WINDOW = frozenset({By.TITLE, By.APP, By.CATEGORY})
 
 _READS = {
     By.TITLE: _title_rows,

@@ -434,3 +434,18 @@ def test_calls_keep_a_bounded_query_count(
             assert _usage_of(client, token, employee, by=by, **RANGE).status_code == 200
         with django_assert_max_num_queries(12):
             assert _get(client, token, "/usage", by=by, **RANGE).status_code == 200
+
+
+def test_a_team_too_large_for_one_call_is_told_to_narrow_it(
+    client: Client, usage: Usage, bob: User, settings: Any
+) -> None:
+    # Bob's team is 3 employees: 2 days are 6 employee-days.
+    settings.OXYTRACK_API_MAX_EMPLOYEE_DAYS = 5
+    token = token_for(bob)
+    response = _get(client, token, "/usage", by="title", **RANGE)
+    assert response.status_code == 422
+    assert response.json()["code"] == "too_much"
+    # Per day it stays cheap; one day is 3 employee-days.
+    assert _get(client, token, "/usage", by="day", **RANGE).status_code == 200
+    one_day = {"start": DAY1.isoformat(), "end": DAY1.isoformat()}
+    assert _get(client, token, "/usage", by="title", **one_day).status_code == 200
