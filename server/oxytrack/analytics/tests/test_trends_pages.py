@@ -203,3 +203,25 @@ def test_the_team_overview_links_to_the_same_team_s_trends(
     assert link in page
     trends = client.get(url, {"agency": org.nice.pk, "service": org.facturation.pk})
     assert trends.status_code == 200
+
+
+def test_the_trends_table_exports_as_shown_and_the_export_is_audited(
+    client: Client, org: Org, alice: User, activity: Activity
+) -> None:
+    client.force_login(alice)
+    response = client.get(_trends_url(org), {"format": "csv", "sort": "<x>"})
+    assert response.status_code == 200
+    lines = b"".join(response).decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Catégorie,S")
+    office = lines[1].split(",")
+    assert office[0] == "Bureautique"
+    assert office[13] == "2.5"  # the last 4 weeks: 2 h 30 min, in hours
+    assert [line.split(",")[0] for line in lines[1:]] == ["Bureautique", "Web", "Total"]
+    entry = Entry.objects.get(action=Action.EXPORT)
+    assert entry.detail["format"] == "csv"
+    assert not Entry.objects.filter(action=Action.VIEW_EMPLOYEE).exists()
+    page = client.get(_trends_url(org), {"sort": "<x>"}).content.decode()
+    assert "format=xlsx" in page
+    team = client.get(reverse("analytics:team_trends"), {"format": "xlsx"})
+    assert team.status_code == 200
+    assert Entry.objects.filter(action=Action.EXPORT).count() == 2

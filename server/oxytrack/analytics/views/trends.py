@@ -11,7 +11,8 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,13 +25,20 @@ from oxytrack.accounts.decorators import activity_reader_required, current_user
 from oxytrack.accounts.models import User
 from oxytrack.analytics import trends
 from oxytrack.analytics.trend_tables import TrendTable, trend_rows, week_label
-from oxytrack.audit.actions import do_record_team_view, do_record_view
+from oxytrack.audit.actions import (
+    do_record_export,
+    do_record_list_export,
+    do_record_team_view,
+    do_record_view,
+)
 from oxytrack.audit.reason import current_reason, reason_required
 from oxytrack.audit.request import client_ip
 from oxytrack.org.models import Agency, Employee, Service
 from oxytrack.org.queries import get_employee_for, org_choices_for
+from oxytrack.web.export import export_filename_stem, export_format, table_export
 from oxytrack.web.formatting import chart_label
 from oxytrack.web.forms import BoundedDateField
+from oxytrack.web.tables import configure
 
 
 class WeekForm(forms.Form):
@@ -90,9 +98,13 @@ def _chart_data(trend: trends.Trend, *, team: bool) -> dict[str, Any]:
     }
 
 
-def _context(trend: trends.Trend, form: forms.Form, *, team: bool) -> dict[str, Any]:
+def _context(
+    trend: trends.Trend, form: forms.Form, *, team: bool, request: HttpRequest
+) -> dict[str, Any]:
     table = TrendTable(trend_rows(trend, team=team), weeks=trend.weeks)
-    table.paginate(per_page=100)
+    # A row per category: one page; the export buttons keep the week and the team.
+    configure(request, table, url=request.path)
+    table.export_url = request.path
     return {
         "form": form,
         "trend": trend,
@@ -111,7 +123,7 @@ def _context(trend: trends.Trend, form: forms.Form, *, team: bool) -> dict[str, 
 
 @require_GET
 @activity_reader_required
-def employee_trends(request: HttpRequest, public_id: str) -> HttpResponse:
+def employee_trends(request: HttpRequest, public_id: str) -> HttpResponseBase:
     """One employee's weekly time per category over 12 weeks (an audited view, as the
     detail page: the same access reason, asked there)."""
     user = current_user(request)
@@ -124,15 +136,25 @@ def employee_trends(request: HttpRequest, public_id: str) -> HttpResponse:
     if not form.is_valid():
         return render(request, "analytics/trends.html", context, status=400)
     trend = trends.employee_trend(employee, form.last_week(timezone.localdate()))
-    context.update(_context(trend, form, team=False))
-    do_record_view(
-        employee,
-        trend.weeks[0],
-        trend.weeks[-1] + timedelta(days=6),
-        actor=user,
-        ip=client_ip(request),
-        reason=reason,
-    )
+    first, last = trend.weeks[0], trend.weeks[-1] + timedelta(days=6)
+    context.update(_context(trend, form, team=False, request=request))
+    if export_format(request):
+
+        def audit(fmt: str, rows: int) -> None:
+            do_record_export(
+                employee,
+                first,
+                last,
+                actor=user,
+                ip=client_ip(request),
+                reason=reason,
+                fmt=fmt,
+                rows=rows,
+            )
+
+        stem = export_filename_stem("tendances", employee.public_id, first, last)
+        return table_export(request, context["table"], filename_stem=stem, audit=audit)
+    do_record_view(employee, first, last, actor=user, ip=client_ip(request), reason=reason)
     return render(request, "analytics/trends.html", context)
 
 
@@ -160,7 +182,7 @@ def _team(user: User, form: TeamWeekForm) -> tuple[QuerySet[Employee], str, str]
 
 @require_GET
 @activity_reader_required
-def team_trends(request: HttpRequest) -> HttpResponse:
+def team_trends(request: HttpRequest) -> HttpResponseBase:
     """A team's weekly time per category over 12 weeks: its total and the average per
     employee (an audited team read)."""
     user = current_user(request)
@@ -170,8 +192,25 @@ def team_trends(request: HttpRequest) -> HttpResponse:
         return render(request, "analytics/trends.html", context, status=400)
     employees, label, key = _team(user, form)
     trend = trends.team_trend(employees, form.last_week(timezone.localdate()))
-    context.update(_context(trend, form, team=True), team_label=label)
+    context.update(_context(trend, form, team=True, request=request), team_label=label)
     last_day = trend.weeks[-1] + timedelta(days=6)
+    if export_format(request):
+
+        def audit(fmt: str, rows: int) -> None:
+            do_record_list_export(
+                "tendances d'équipe",
+                fmt=fmt,
+                rows=rows,
+                actor=user,
+                ip=client_ip(request),
+                start=trend.weeks[0],
+                end=last_day,
+                filters={"team": label},
+                employees=[],
+            )
+
+        stem = export_filename_stem("tendances", label, trend.weeks[0], last_day)
+        return table_export(request, context["table"], filename_stem=stem, audit=audit)
     # No employee's own figures on this page: the entry names the team, not each of them.
     do_record_team_view(
         label, key, trend.weeks[0], last_day, employees=[], actor=user, ip=client_ip(request)
