@@ -28,7 +28,8 @@
       type: "heatmap", z: data.z, x: data.x.map(plain), y: data.y.map(plain),
       customdata: data.hover.map(function (row) { return row.map(plain); }),
       hovertemplate: "%{customdata}<extra></extra>",
-      colorscale: "Blues", zmin: 0, xgap: 1, ygap: 1,
+      // Plotly's "Blues" runs dark to light: reversed, so no activity is light.
+      colorscale: "Blues", reversescale: true, zmin: 0, xgap: 1, ygap: 1,
       colorbar: { title: { text: plain(data.labels.minutes) }, thickness: 12 },
     };
     var french = (document.documentElement.lang || "").toLowerCase().indexOf("fr") === 0;
