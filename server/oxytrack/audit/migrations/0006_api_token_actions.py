@@ -4,15 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0005_team_view_action'),
+        ("audit", "0005_team_view_action"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='entry',
-            name='action',
-            field=models.CharField(choices=[('view_employee', "Consultation d'un utilisateur"), ('export', 'Export'), ('create_employee', "Création d'un utilisateur"), ('transfer_employee', "Transfert d'un utilisateur"), ('rename_employee', "Changement du nom d'un utilisateur"), ('delete_employee', "Suppression d'un utilisateur"), ('create_admin', "Création d'un administrateur"), ('delete_admin', "Suppression d'un administrateur"), ('rotate_key', "Renouvellement de la clé d'enrôlement"), ('change_policy', 'Modification de la politique'), ('change_org', 'Modification des agences et services'), ('purge', 'Purge des données anciennes'), ('login', 'Connexion'), ('login_failed', 'Échec de connexion'), ('lockout', "Connexion bloquée après trop d'échecs"), ('logout', 'Déconnexion'), ('portal_link', "Lien du portail demandé par l'agent"), ('portal_login', "Connexion d'un utilisateur à son portail"), ('view_team', "Consultation d'une équipe"), ('create_api_token', "Création d'un jeton d'accès API"), ('revoke_api_token', "Révocation d'un jeton d'accès API"), ('api_read', "Lecture par l'API")], max_length=40, verbose_name='action'),
+            model_name="entry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("view_employee", "Consultation d'un utilisateur"),
+                    ("export", "Export"),
+                    ("create_employee", "Création d'un utilisateur"),
+                    ("transfer_employee", "Transfert d'un utilisateur"),
+                    ("rename_employee", "Changement du nom d'un utilisateur"),
+                    ("delete_employee", "Suppression d'un utilisateur"),
+                    ("create_admin", "Création d'un administrateur"),
+                    ("delete_admin", "Suppression d'un administrateur"),
+                    ("rotate_key", "Renouvellement de la clé d'enrôlement"),
+                    ("change_policy", "Modification de la politique"),
+                    ("change_org", "Modification des agences et services"),
+                    ("purge", "Purge des données anciennes"),
+                    ("login", "Connexion"),
+                    ("login_failed", "Échec de connexion"),
+                    ("lockout", "Connexion bloquée après trop d'échecs"),
+                    ("logout", "Déconnexion"),
+                    ("portal_link", "Lien du portail demandé par l'agent"),
+                    ("portal_login", "Connexion d'un utilisateur à son portail"),
+                    ("view_team", "Consultation d'une équipe"),
+                    ("create_api_token", "Création d'un jeton d'accès API"),
+                    ("revoke_api_token", "Révocation d'un jeton d'accès API"),
+                    ("api_read", "Lecture par l'API"),
+                ],
+                max_length=40,
+                verbose_name="action",
+            ),
         ),
     ]

@@ -32,6 +32,11 @@ ACTIVITY = {
     # Tokens of the BI API read activity: the dpo has none.
     "bi:tokens",
     "bi:token_revoke",
+    # Team overview and trends read employees' activity; the weekly e-mail carries it.
+    "analytics:team_overview",
+    "analytics:team_trends",
+    "analytics:employee_trends",
+    "reports:preferences",
 }
 # Read: GET 200; a POST (where the page takes one) 403.
 READ = {
@@ -62,9 +67,22 @@ FORBIDDEN = {
     "org:enrollment_key",
     "org:agency_delete",
     "org:service_delete",
+    # Categories and friendly app names: the super-admin's settings.
+    "categories:list",
+    "categories:create",
+    "categories:edit",
+    "categories:app_names",
+    "categories:app_name_edit",
 }
-# POST only, and only the super-admin's: the redaction preview of the policy form.
-POST_FORBIDDEN = {"policy:preview"}
+# POST only, the super-admin's: 403 to a POST, 405 to a GET.
+POST_ONLY_FORBIDDEN = {
+    "categories:delete",
+    "categories:move",
+    "categories:app_name_delete",
+    "categories:app_names_reset",
+}
+# POST only, and only the super-admin's: the redaction and category previews.
+POST_FORBIDDEN = {"policy:preview", "categories:preview"}
 # Their home is the audit log; the rest is the same for everyone. The portal
 # answers an employee's portal session only, never a manager's login.
 OTHER = {"dashboard:home", "login", "logout", "set_language"}
@@ -73,7 +91,7 @@ PORTAL_PREFIX = "portal:"
 
 def test_every_page_says_what_the_dpo_gets() -> None:
     names = {name for name, _args in URLS}
-    sorted_names = ACTIVITY | READ | FORBIDDEN | POST_FORBIDDEN | OTHER
+    sorted_names = ACTIVITY | READ | FORBIDDEN | POST_ONLY_FORBIDDEN | POST_FORBIDDEN | OTHER
     unsorted = {n for n in names - sorted_names if not n.startswith(PORTAL_PREFIX)}
     assert unsorted == set(), "sort the new page above"
     assert sorted_names - OTHER <= names
@@ -115,7 +133,7 @@ def test_the_dpo_reads_the_audit_log_policy_and_settings(
             assert 'type="submit"' not in inner, (name, inner)
 
 
-@pytest.mark.parametrize("name", sorted(READ | FORBIDDEN | POST_FORBIDDEN))
+@pytest.mark.parametrize("name", sorted(READ | FORBIDDEN | POST_ONLY_FORBIDDEN | POST_FORBIDDEN))
 def test_the_dpo_can_change_nothing(
     dpo_client: Client, org: Org, superadmin: User, name: str
 ) -> None:
@@ -150,6 +168,15 @@ def test_the_dpo_navigation_shows_only_what_they_may_open(dpo_client: Client) ->
         assert f'href="{reverse(name)}"' in nav
     for name in ("dashboard:search", "dashboard:team", "accounts:admins", "org:enrollment_key"):
         assert f'href="{reverse(name)}"' not in nav
+    # Nor anywhere on the page: the pages that would answer them 404 or 403.
+    for name in (
+        "analytics:team_overview",
+        "analytics:team_trends",
+        "categories:list",
+        "bi:tokens",
+        "reports:preferences",
+    ):
+        assert f'href="{reverse(name)}' not in body
 
 
 def test_an_admin_cannot_read_the_audit_log(client: Client, alice: User) -> None:

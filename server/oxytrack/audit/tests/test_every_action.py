@@ -102,6 +102,19 @@ OPERATIONS: dict[str, tuple[Action, Operation]] = {
         Action.CHANGE_ORG,
         lambda c, _org, _u: c.post(reverse("org:settings"), {"service-name": "Paie"}),
     ),
+    "create category rule": (
+        Action.CHANGE_CATEGORIES,
+        lambda c, _org, _u: c.post(
+            reverse("categories:create"),
+            {"name": "Presse", "colour": "#aa3300", "app_pattern": "", "title_pattern": "Matin"},
+        ),
+    ),
+    "add app name": (
+        Action.CHANGE_APP_NAMES,
+        lambda c, _org, _u: c.post(
+            reverse("categories:app_names"), {"app": "steam.exe", "name": "Steam"}
+        ),
+    ),
     "delete agency": (
         Action.CHANGE_ORG,
         # An agency with nobody in it (created without the app: no entry).
