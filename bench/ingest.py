@@ -166,7 +166,15 @@ def oxytrack_runner(seconds: float, threads: int, database_url: str | None) -> I
     bodies = [[batch_body(make_spans(t, i)) for i in range(per_thread)] for t in range(threads)]
     with (
         tempfile.TemporaryDirectory(prefix="oxytrack-bench-") as tmp,
-        live_server(Path(tmp), database_url=database_url) as server,
+        # Spans start 150 days back: kept that long, not refused as too old.
+        live_server(
+            Path(tmp),
+            database_url=database_url,
+            extra_env={
+                "OXYTRACK_SPAN_RETENTION_DAYS": "400",
+                "OXYTRACK_ROLLUP_RETENTION_DAYS": "400",
+            },
+        ) as server,
     ):
         key = server.manage("enrollment_key")
         tokens = []
