@@ -285,9 +285,16 @@ def app_rows(employee: Employee, start: date, end: date) -> list[GroupRow]:
     has tens of apps, not thousands.
     """
     names = friendly_apps()  # once: each lookup would check the names' revision
+    # Grouped by window first, then each window's app by primary key: grouping by
+    # window__app joins Window before aggregating (PostgreSQL then reads the whole
+    # Window table for a long range, as title_rows did).
+    rows = list(_usage(employee, start, end, "window_id"))
+    app_of = dict(
+        Window.objects.filter(pk__in=[r["window_id"] for r in rows]).values_list("pk", "app")
+    )
     groups: dict[str, list[Any]] = {}
-    for row in _usage(employee, start, end, "window__app"):
-        app = str(row["window__app"])
+    for row in rows:
+        app = str(app_of.get(row["window_id"], ""))
         acc = groups.setdefault(names.get(app, app), [set(), 0, 0, row["first_opened"]])
         acc[0].add(app)
         acc[1] += int(row["active"] or 0)
