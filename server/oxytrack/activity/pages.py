@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oxytrack.activity import queries
-from oxytrack.analytics.heatmap import employee_heatmap, heatmap_chart
+from oxytrack.activity.heatmap import employee_heatmap, heatmap_chart
 from oxytrack.org.models import Employee
 from oxytrack.web.activity import AppTable, CategoryTable, TitleTable
 from oxytrack.web.formatting import chart_label, zone_of

@@ -37,8 +37,8 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import gettext as _
 
 from oxytrack.accounts.models import User
+from oxytrack.activity.heatmap import Heatmap, team_heatmap
 from oxytrack.activity.models import DailyTotal, DailyUsage
-from oxytrack.analytics.heatmap import Heatmap, team_heatmap
 from oxytrack.categories.classify import Category, current_categories, window_categories
 from oxytrack.categories.revision import current_token
 from oxytrack.org.models import Agency, Employee, Service

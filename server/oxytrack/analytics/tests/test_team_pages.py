@@ -106,7 +106,7 @@ def test_the_charts_data_has_categories_per_day_and_teams_side_by_side(
     nice = data["teams"][1]["shares"]
     assert nice == [0, round(100 * 5 / 30, 1), round(100 * 25 / 30, 1)]
     assert 'id="team-shares-chart"' in body
-    # The heatmap of the same employees (analytics/heatmap.py): the three who worked.
+    # The heatmap of the same employees (activity/heatmap.py): the three who worked.
     heatmap = json.loads(
         html.unescape(
             body.split('id="heatmap-data" type="application/json">', 1)[1].split("</script>")[0]

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from oxytrack.accounts.decorators import activity_reader_required, current_user
+from oxytrack.activity.heatmap import heatmap_chart
 from oxytrack.analytics import team as queries
-from oxytrack.analytics.heatmap import heatmap_chart
 from oxytrack.analytics.tables import TeamGridTable
 from oxytrack.audit.actions import do_record_list_export, do_record_team_view
 from oxytrack.audit.request import client_ip

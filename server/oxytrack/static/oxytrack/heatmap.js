@@ -1,4 +1,4 @@
-// The heatmap (analytics/heatmap.py, templates/oxytrack/_heatmap.html): hour of day ×
+// The heatmap (activity/heatmap.py, templates/oxytrack/_heatmap.html): hour of day ×
 // weekday of average active minutes, drawn with plotly.js from the JSON the server
 // puts in <script type="application/json" id="heatmap-data"> (json_script).
 // Every string in it is the server's own (no agent text), already translated and

@@ -1,4 +1,4 @@
-"""The heatmap (analytics/heatmap.py): average active minutes per weekday and local hour."""
+"""The heatmap (activity/heatmap.py): average active minutes per weekday and local hour."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from oxytrack.accounts.models import User
-from oxytrack.analytics.heatmap import (
+from oxytrack.activity.heatmap import (
     employee_heatmap,
     heatmap_chart,
     team_heatmap,
