@@ -15,6 +15,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from oxytrack.accounts.models import User
+from oxytrack.categories.classify import current_categories
+from oxytrack.categories.models import AppName, Category
 from oxytrack.conftest import Org
 
 # Reachable without a session: the login page itself, the language switch
@@ -78,12 +80,24 @@ def _named_urls() -> Iterator[tuple[str, str, list[str]]]:
 URLS = sorted({(name, tuple(args)) for name, _route, args in _named_urls()})
 
 
+def _pk(name: str, org: Org) -> int:
+    """The primary key a page of `name` takes: a service's, an agency's, a category's…"""
+    if name.startswith("categories:"):
+        current_categories()  # seeds the starter set in a flushed database
+        model = AppName if name.startswith("categories:app_name") else Category
+        pk = model.objects.order_by("pk").values_list("pk", flat=True).first()
+        assert pk is not None
+        return pk
+    # A service's pages take a service's id, an agency's an agency's.
+    return org.logistique.pk if "service" in name else org.marseille.pk
+
+
 def _url(name: str, args: tuple[str, ...], org: Org, user: User) -> str:
     values = {
         "public_id": org.employees["nice_facturation"].public_id,
         "admin_id": user.public_id,
-        # A service's pages take a service's id, an agency's an agency's.
-        "pk": org.logistique.pk if "service" in name else org.marseille.pk,
+        # Ids of other tables: on PostgreSQL, sequences are not reset between tests.
+        "pk": _pk(name, org),
     }
     return reverse(name, kwargs={a: values.get(a, uuid.uuid4()) for a in args})
 
