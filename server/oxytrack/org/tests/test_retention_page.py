@@ -10,6 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from oxytrack.accounts.models import User
+from oxytrack.activity.actions import do_purge_activity
+from oxytrack.activity.models import HourlyTotal
+from oxytrack.activity.retention import retention_cutoffs
 from oxytrack.activity.rollups import add_to_rollups
 from oxytrack.activity.tests.factories import RawSpan, store_spans
 from oxytrack.audit.models import Action, Entry
@@ -46,7 +49,9 @@ def test_it_shows_each_setting_and_the_next_purges_counts(
         "30 jours " + f"{today - timedelta(30):%d/%m/%Y}" + " 4 intervalles"
     )
     assert _row(html, "retention-rollups").endswith(
-        "180 jours " + f"{today - timedelta(180):%d/%m/%Y}" + " 1 journée, 1 ligne par fenêtre"
+        "180 jours "
+        + f"{today - timedelta(180):%d/%m/%Y}"
+        + " 1 journée, 1 ligne par fenêtre, 1 ligne par heure"
     )
     assert "365 jours" in _row(html, "retention-audit")
     assert _row(html, "retention-audit").endswith("1 entrée")
@@ -56,12 +61,36 @@ def test_it_shows_each_setting_and_the_next_purges_counts(
     assert Employee.objects.filter(pk=never.pk).exists()
 
 
+def test_the_hourly_rows_it_shows_are_those_the_purge_deletes(
+    client: Client, superadmin: User, enrolled_device: EnrolledDevice
+) -> None:
+    # Spans over several local hours, on days on both sides of the rollup cut-off.
+    today = timezone.localdate()
+    spans = [
+        RawSpan(datetime.combine(today - timedelta(days=d), time(9), tzinfo=UTC), 3 * 3600_000)
+        for d in (179, 181, 182, 250)
+    ]
+    add_to_rollups(store_spans(enrolled_device.device, spans))
+    cutoffs = retention_cutoffs()
+    expected = HourlyTotal.objects.filter(day__lt=cutoffs.rollups_before).count()
+    assert expected > 3  # several hours per purged day
+    assert HourlyTotal.objects.filter(day__gte=cutoffs.rollups_before).exists()
+    client.force_login(superadmin)
+    shown = _row(client.get(URL).content.decode(), "retention-rollups")
+    match = re.search(r"(\d+) lignes? par heure$", shown)
+    assert match, shown
+    result = do_purge_activity(cutoffs, actor=None, batch_rows=100, pause_s=0)
+    assert int(match.group(1)) == result.hourly_totals == expected
+    assert not HourlyTotal.objects.filter(day__lt=cutoffs.rollups_before).exists()
+
+
 def test_it_is_in_english_too(client: Client, superadmin: User) -> None:
     client.force_login(superadmin)
     response = client.get(URL, headers={"Accept-Language": "en"})
     html = response.content.decode()
     assert "Data retention" in html
     assert _row(html, "retention-spans").endswith("0 spans")
+    assert _row(html, "retention-rollups").endswith("0 hourly rows")
 
 
 def test_it_is_for_the_superadmin_only(client: Client, alice: User) -> None:
