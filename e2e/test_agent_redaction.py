@@ -60,7 +60,9 @@ CORPUS = [
     ),
     ("Keepassxc", "Rousseau.kdbx - KeePassXC", "Gestionnaire de mots de passe", ["Rousseau"]),
     ("Word", "Attestation Mercier 1 85 05 78 006 084 36 - Word", "Word", ["Mercier", "006 084"]),
-    ("Writer", "Courrier Fontaine née le 03/04/1937 - Word", "Writer", ["Fontaine", "1937"]),
+    # The whole date, not "1937" alone: four digits also turn up by chance in the
+    # queue's bytes (an epoch timestamp such as 1764601937), which is no leak.
+    ("Writer", "Courrier Fontaine née le 03/04/1937 - Word", "Writer", ["Fontaine", "03/04/1937"]),
 ]
 # Not sensitive: stored as they are (so the test sees titles do get through).
 PLAIN = [("Budget", "Budget 2026 - Excel"), ("Planning", "Planning tournées - Word")]
