@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from io import StringIO
 
@@ -10,12 +11,16 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
+from oxytrack.activity.actions import PurgeResult, do_purge_activity
+from oxytrack.activity.management.commands.purge_activity import Command
 from oxytrack.activity.models import DailyTotal, DailyUsage, Span, Window
+from oxytrack.activity.retention import retention_cutoffs
 from oxytrack.activity.rollups import add_to_rollups
 from oxytrack.activity.tests.factories import RawSpan, rollup_snapshot, store_spans
 from oxytrack.audit.models import Action, Entry
 from oxytrack.conftest import EnrolledDevice
 from oxytrack.ingest.models import Batch
+from oxytrack.org.models import Device, Employee
 
 
 def noon(day: date) -> datetime:
@@ -125,3 +130,52 @@ def _rollups_of(days: list[date]) -> tuple[object, object]:
         .values("day", "active_ms", "keys", "first_start", "last_end", "pk")
     )
     return usage, totals
+
+
+# How the help names each kind of row the purge deletes (PurgeResult's counts).
+HELP_NAMES = {
+    "spans": "raw spans",
+    "daily_usage": "daily rollups (per window",
+    "daily_totals": "daily rollups (per window and per employee)",
+    "hourly_totals": "hourly rollups",
+    "batches": "batch records",
+    "windows": "windows (application and title) that no rollup uses",
+    "audit_entries": "audit entries",
+    "employees": "employees without activity",
+}
+
+
+def test_its_help_names_every_kind_of_row_the_purge_deletes(
+    history: dict[str, date], enrolled_device: EnrolledDevice
+) -> None:
+    # One row of each kind to purge: old days (with a window only they use), an
+    # old batch, an old audit entry and an employee gone for 100 days with a PC.
+    device = enrolled_device.device
+    Batch.objects.create(
+        batch_id="00000000-0000-4000-8000-000000000001",
+        employee=device.employee,
+        device=device,
+        received_at=noon(history["d40"]),
+        span_count=2,
+    )
+    Entry.objects.create(action=Action.LOGIN, actor_label="x", at=timezone.now() - timedelta(400))
+    long_ago = timezone.now() - timedelta(days=100)
+    gone = Employee.objects.create(username="gone")
+    Employee.objects.filter(pk=gone.pk).update(created_at=long_ago)
+    Device.objects.create(
+        employee=gone, hostname="PC-GONE", last_seen_at=long_ago, enrolled_at=long_ago
+    )
+    help_text = " ".join(
+        Command().create_parser("oxytrack", "purge_activity").format_help().split()
+    )
+    result = do_purge_activity(
+        retention_cutoffs(before=history["d10"]), actor=None, batch_rows=100, pause_s=0
+    )
+    counts = {f.name: getattr(result, f.name) for f in dataclasses.fields(PurgeResult)}
+    del counts["cutoffs"]
+    # A count the purge gained must be named in the help (and given a name here).
+    assert set(counts) == set(HELP_NAMES)
+    for kind, count in counts.items():
+        assert count > 0, kind  # the purge did delete rows of this kind
+        assert HELP_NAMES[kind] in help_text, (kind, help_text)
+    assert "with all their data (devices, spans, rollups)" in help_text

@@ -8,11 +8,17 @@ from oxytrack.activity.retention import purge_preview, retention, retention_cuto
 
 
 class Command(BaseCommand):
+    # Names every kind of row do_purge_activity deletes (PurgeResult's fields):
+    # test_purge_activity.py checks it against what a purge deletes.
     help = (
-        "Apply the retention settings: delete raw spans, daily rollups and audit entries "
-        "older than their retention, and employees without activity for "
-        "OXYTRACK_DEPARTED_AFTER_DAYS with all their data. Works in short batches: uploads "
-        "go on meanwhile. Run it daily (cron or a systemd timer)."
+        "Apply the retention settings: delete the raw spans older than "
+        "OXYTRACK_SPAN_RETENTION_DAYS and the batch records of the uploads received before "
+        "them (kept to answer an agent's replay); the daily rollups (per window and per "
+        "employee) and the hourly rollups older than OXYTRACK_ROLLUP_RETENTION_DAYS; the "
+        "windows (application and title) that no rollup uses any more; the audit entries "
+        "older than OXYTRACK_AUDIT_RETENTION_DAYS; and the employees without activity for "
+        "OXYTRACK_DEPARTED_AFTER_DAYS with all their data (devices, spans, rollups). Works in "
+        "short batches: uploads go on meanwhile. Run it daily (cron or a systemd timer)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
