@@ -52,6 +52,10 @@ class PurgeResult:
     audit_entries: int
     employees: int
     hourly_totals: int = 0
+    # The departed employees' data (PurgeCounts: not in the counts above).
+    departed_devices: int = 0
+    departed_spans: int = 0
+    departed_days: int = 0
 
 
 class _Batches:
@@ -120,10 +124,13 @@ def _unused(windows: models.QuerySet[Any]) -> models.QuerySet[Any]:
     return windows.exclude(Exists(DailyUsage.objects.filter(window=OuterRef("pk"))))
 
 
-def _purge_departed(cutoffs: Cutoffs, sizes: _Batches) -> tuple[int, int, int]:
-    """Delete the employees without activity since the cut-off; (employees, spans, days)."""
+def _purge_departed(cutoffs: Cutoffs, sizes: _Batches) -> tuple[int, int, int, int]:
+    """Delete the employees without activity since the cut-off.
+
+    Returns the counts (employees, devices, spans, days) of what went with them.
+    """
     since = cutoffs.departed_before
-    employees = spans = days = 0
+    employees = devices = spans = days = 0
     for employee_id in list(departed_employees(since).values_list("pk", flat=True)):
         # Their history first, in short batches; only what is older than the
         # cut-off, so an employee who comes back meanwhile loses nothing recent.
@@ -140,16 +147,17 @@ def _purge_departed(cutoffs: Cutoffs, sizes: _Batches) -> tuple[int, int, int]:
             employee = departed_employees(since).filter(pk=employee_id).first()
             if employee is None:
                 continue
-            do_delete_employee(
+            deleted = do_delete_employee(
                 employee,
                 actor=None,
                 reason="retention",
                 already_deleted=gone,
             )
         employees += 1
-        spans += gone["spans"]
-        days += gone["days"]
-    return employees, spans, days
+        devices += int(deleted["devices"])
+        spans += int(deleted["spans"])
+        days += int(deleted["days"])
+    return employees, devices, spans, days
 
 
 def do_purge_activity(
@@ -176,7 +184,7 @@ def do_purge_activity(
     usage = _delete_in_batches(DailyUsage, Q(day__lt=cutoffs.rollups_before), sizes)
     totals = _delete_in_batches(DailyTotal, Q(day__lt=cutoffs.rollups_before), sizes)
     hourly = _delete_in_batches(HourlyTotal, Q(day__lt=cutoffs.rollups_before), sizes)
-    employees, employee_spans, employee_days = _purge_departed(cutoffs, sizes)
+    employees, employee_devices, employee_spans, employee_days = _purge_departed(cutoffs, sizes)
     received_before = timezone.make_aware(datetime.combine(cutoffs.spans_before, clock_time(0)))
     batches = _delete_in_batches(Batch, Q(received_at__lt=received_before), sizes)
     # DailyUsage.window is indexed: each check is one index probe.
@@ -197,6 +205,9 @@ def do_purge_activity(
         audit_entries=entries,
         employees=employees,
         hourly_totals=hourly,
+        departed_devices=employee_devices,
+        departed_spans=employee_spans,
+        departed_days=employee_days,
     )
     with transaction.atomic():
         record(
@@ -212,6 +223,7 @@ def do_purge_activity(
                 "windows": windows,
                 "audit_entries": entries,
                 "departed_employees": employees,
+                "departed_devices": employee_devices,
                 "departed_spans": employee_spans,
                 "departed_days": employee_days,
                 "cutoffs": {

@@ -54,7 +54,13 @@ class Cutoffs:
 
 @dataclass(frozen=True)
 class PurgeCounts:
-    """Rows the next purge would delete, per kind (departed: employees, with all their data)."""
+    """Rows the next purge would delete, per kind.
+
+    Departed employees go with all their data: `departed_devices` are their
+    machines, `departed_spans` and `departed_days` (DailyTotal rows) those of
+    their spans and days that the retention of all spans and rollups keeps,
+    so that they add up with `spans` and `daily_totals`.
+    """
 
     spans: int
     daily_usage: int
@@ -62,6 +68,9 @@ class PurgeCounts:
     audit_entries: int
     departed_employees: int
     hourly_totals: int = 0
+    departed_devices: int = 0
+    departed_spans: int = 0
+    departed_days: int = 0
 
 
 def retention() -> Retention:
@@ -124,11 +133,20 @@ def purge_preview(cutoffs: Cutoffs | None = None) -> PurgeCounts:
     on the rollups the purge deletes first.
     """
     cutoffs = cutoffs or retention_cutoffs()
+    departed = departed_employees(cutoffs.departed_before)
     return PurgeCounts(
         spans=Span.objects.filter(day__lt=cutoffs.spans_before).count(),
         daily_usage=DailyUsage.objects.filter(day__lt=cutoffs.rollups_before).count(),
         daily_totals=DailyTotal.objects.filter(day__lt=cutoffs.rollups_before).count(),
         audit_entries=Entry.objects.filter(at__lt=cutoffs.audit_before).count(),
-        departed_employees=departed_employees(cutoffs.departed_before).count(),
+        departed_employees=departed.count(),
         hourly_totals=HourlyTotal.objects.filter(day__lt=cutoffs.rollups_before).count(),
+        # The purge deletes the older ones first, for everyone (do_purge_activity).
+        departed_devices=Device.objects.filter(employee__in=departed).count(),
+        departed_spans=Span.objects.filter(
+            employee__in=departed, day__gte=cutoffs.spans_before
+        ).count(),
+        departed_days=DailyTotal.objects.filter(
+            employee__in=departed, day__gte=cutoffs.rollups_before
+        ).count(),
     )

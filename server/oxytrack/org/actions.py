@@ -141,8 +141,10 @@ def do_delete_employee(
     ip: str | None = None,
     reason: str = "",
     already_deleted: Mapping[str, int] | None = None,
-) -> None:
+) -> dict[str, int | str]:
     """Delete an employee with their devices, spans and rollups; the audit entry stays.
+
+    Returns the counts the audit entry holds (spans, days, devices).
 
     Spans and rollups are deleted by queryset first: one DELETE each instead
     of the ORM collecting a large history row by row through the cascade.
@@ -171,6 +173,7 @@ def do_delete_employee(
         detail=counts,
         ip=ip,
     )
+    return counts
 
 
 class NameTaken(Exception):

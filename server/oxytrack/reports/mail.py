@@ -9,6 +9,8 @@ The MIME tree is what mail clients expect for an inline image plus an attachment
           text/html            (shows the chart by its Content-ID)
           image/png
       text/csv                 (attachment)
+
+Every part is base64 (email.mime's choice for UTF-8): the message is 7-bit clean.
 """
 
 from __future__ import annotations
@@ -176,14 +178,18 @@ def build_message(report: WeeklyReport, *, recipient: User, language: str) -> Em
     alternative = MIMEMultipart("alternative")
     alternative.attach(MIMEText(text, "plain", "utf-8"))
     alternative.attach(related)
+    # base64, as email.mime encodes the other parts: the whole message is then
+    # 7-bit on the wire. Django's own text attachment would go as 8bit (the BOM,
+    # the accented column names), and its SMTP backend does not declare
+    # BODY=8BITMIME: a relay without 8BITMIME may refuse or mangle those bytes.
+    attachment = MIMEText(csv_text, "csv", "utf-8")
+    attachment.add_header("Content-Disposition", "attachment", filename=csv_name)
     # No body of its own: Django then puts the alternative part first in the
     # multipart/mixed, the CSV after it.
-    message = EmailMessage(
+    return EmailMessage(
         subject=subject,
         body="",
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient.email],
-        attachments=[alternative],
+        attachments=[alternative, attachment],
     )
-    message.attach(csv_name, csv_text, "text/csv")
-    return message

@@ -142,6 +142,9 @@ HELP_NAMES = {
     "windows": "windows (application and title) that no rollup uses",
     "audit_entries": "audit entries",
     "employees": "employees without activity",
+    "departed_devices": "with all their data (devices",
+    "departed_spans": "with all their data (devices, spans",
+    "departed_days": "with all their data (devices, spans, rollups)",
 }
 
 
@@ -149,7 +152,8 @@ def test_its_help_names_every_kind_of_row_the_purge_deletes(
     history: dict[str, date], enrolled_device: EnrolledDevice
 ) -> None:
     # One row of each kind to purge: old days (with a window only they use), an
-    # old batch, an old audit entry and an employee gone for 100 days with a PC.
+    # old batch, an old audit entry and an employee gone for a week with a PC and
+    # spans (the purge's cut-off for departed employees moved to 5 days ago).
     device = enrolled_device.device
     Batch.objects.create(
         batch_id="00000000-0000-4000-8000-000000000001",
@@ -159,18 +163,21 @@ def test_its_help_names_every_kind_of_row_the_purge_deletes(
         span_count=2,
     )
     Entry.objects.create(action=Action.LOGIN, actor_label="x", at=timezone.now() - timedelta(400))
-    long_ago = timezone.now() - timedelta(days=100)
+    long_ago = timezone.now() - timedelta(days=7)
     gone = Employee.objects.create(username="gone")
     Employee.objects.filter(pk=gone.pk).update(created_at=long_ago)
-    Device.objects.create(
+    pc = Device.objects.create(
         employee=gone, hostname="PC-GONE", last_seen_at=long_ago, enrolled_at=long_ago
+    )
+    add_to_rollups(store_spans(pc, [RawSpan(long_ago, 60_000)]))
+    cutoffs = dataclasses.replace(
+        retention_cutoffs(before=history["d10"]),
+        departed_before=timezone.now() - timedelta(days=5),
     )
     help_text = " ".join(
         Command().create_parser("oxytrack", "purge_activity").format_help().split()
     )
-    result = do_purge_activity(
-        retention_cutoffs(before=history["d10"]), actor=None, batch_rows=100, pause_s=0
-    )
+    result = do_purge_activity(cutoffs, actor=None, batch_rows=100, pause_s=0)
     counts = {f.name: getattr(result, f.name) for f in dataclasses.fields(PurgeResult)}
     del counts["cutoffs"]
     # A count the purge gained must be named in the help (and given a name here).

@@ -17,9 +17,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from oxytrack.accounts.models import Scope, User
 from oxytrack.activity.models import DailyTotal, DailyUsage, Window, window_digest
-from oxytrack.conftest import Org
-from oxytrack.org.models import Employee
+from oxytrack.conftest import PASSWORD, Org
+from oxytrack.org.models import Agency, Employee
+from oxytrack.reports.models import ReportPreference
 from oxytrack.reports.weekly import Week
 
 H = 3_600_000
@@ -71,3 +73,19 @@ def fortnight(org: Org) -> Org:
     add_day(e["nice_facturation"], monday - timedelta(days=8), {"WINWORD.EXE": 7 * H})
     add_day(e["nice_facturation"], monday + timedelta(days=7), {"WINWORD.EXE": 9 * H})
     return org
+
+
+@pytest.fixture
+def managers(
+    fortnight: Org, superadmin: User, alice: User, bob: User, carol: User, dpo: User
+) -> dict[str, User]:
+    """The cast who may receive the report, plus those who must not: an inactive admin
+    (gone), one whose scope has no employees (empty), one who opted out (quiet)."""
+    gone = User.objects.create_user("gone@example.com", PASSWORD, is_active=False)
+    Scope.objects.create(user=gone, agency=fortnight.nice)
+    empty = User.objects.create_user("empty@example.com", PASSWORD)
+    Scope.objects.create(user=empty, agency=Agency.objects.create(name="Vide"))
+    quiet = User.objects.create_user("quiet@example.com", PASSWORD)
+    Scope.objects.create(user=quiet, agency=fortnight.nice)
+    ReportPreference.objects.create(user=quiet, weekly=False)
+    return {"super": superadmin, "alice": alice, "bob": bob, "carol": carol, "quiet": quiet}

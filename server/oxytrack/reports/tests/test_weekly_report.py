@@ -22,7 +22,7 @@ from PIL import Image
 from oxytrack.accounts.models import Role, Scope, User
 from oxytrack.audit.models import Action, Entry
 from oxytrack.conftest import PASSWORD, Org
-from oxytrack.org.models import Agency, Employee
+from oxytrack.org.models import Employee
 from oxytrack.reports.actions import do_send_weekly_reports
 from oxytrack.reports.models import ReportPreference, SentReport
 from oxytrack.reports.tests.conftest import W46, W47, H, add_day
@@ -55,20 +55,6 @@ class Mail:
 
 def _sent() -> dict[str, Mail]:
     return {m.to[0]: Mail(m) for m in mail.outbox}
-
-
-@pytest.fixture
-def managers(
-    fortnight: Org, superadmin: User, alice: User, bob: User, carol: User, dpo: User
-) -> dict[str, User]:
-    gone = User.objects.create_user("gone@example.com", PASSWORD, is_active=False)
-    Scope.objects.create(user=gone, agency=fortnight.nice)
-    empty = User.objects.create_user("empty@example.com", PASSWORD)
-    Scope.objects.create(user=empty, agency=Agency.objects.create(name="Vide"))
-    quiet = User.objects.create_user("quiet@example.com", PASSWORD)
-    Scope.objects.create(user=quiet, agency=fortnight.nice)
-    ReportPreference.objects.create(user=quiet, weekly=False)
-    return {"super": superadmin, "alice": alice, "bob": bob, "carol": carol, "quiet": quiet}
 
 
 # --- Weeks ---------------------------------------------------------------------------

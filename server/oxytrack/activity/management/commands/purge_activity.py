@@ -47,7 +47,8 @@ class Command(BaseCommand):
                 f"(before {cutoffs.rollups_before}, {kept.rollup_days} days), "
                 f"{counts.audit_entries} audit entries ({kept.audit_days} days), "
                 f"{counts.departed_employees} departed employees "
-                f"(no activity for {kept.departed_days} days)."
+                f"(no activity for {kept.departed_days} days) with {counts.departed_devices} "
+                f"devices, {counts.departed_spans} more spans and {counts.departed_days} more days."
             )
             return
         result = do_purge_activity(cutoffs, actor=None)
@@ -56,5 +57,6 @@ class Command(BaseCommand):
             f"{result.daily_usage + result.daily_totals + result.hourly_totals} rollup rows "
             f"(before {cutoffs.rollups_before}), {result.batches} batches, "
             f"{result.windows} unused windows, {result.audit_entries} audit entries, "
-            f"{result.employees} departed employees."
+            f"{result.employees} departed employees with {result.departed_devices} devices, "
+            f"{result.departed_spans} more spans and {result.departed_days} more days."
         )
