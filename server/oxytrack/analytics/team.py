@@ -9,7 +9,7 @@ agency and service, so a transferred employee's history follows them to the new 
 Query counts do not grow with the number of employees: the grid is sorted and paged in
 SQL (one COUNT, one page), its cells are read for the page's employees only (one query),
 the team's totals are one GROUP BY day, and both category charts come from one GROUP BY
-over DailyUsage.
+over DailyUsage, by category in SQL (categories/window_map.py).
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ from django.utils.translation import gettext as _
 from oxytrack.accounts.models import User
 from oxytrack.activity.heatmap import Heatmap, team_heatmap
 from oxytrack.activity.models import DailyTotal, DailyUsage
-from oxytrack.categories.classify import Category, current_categories, window_categories
+from oxytrack.categories.classify import Category, current_categories
 from oxytrack.categories.revision import current_token
+from oxytrack.categories.window_map import sum_by_category
 from oxytrack.org.models import Agency, Employee, Service
 from oxytrack.web.formatting import fold
 
@@ -320,27 +321,23 @@ def _ordered(categories: set[Category]) -> list[Category]:
 def category_charts(employees: QuerySet[Employee], start: date, end: date) -> CategoryCharts:
     """Active time per category per day, and per (agency, service) group, over the range.
 
-    Categories are applied now, to each window (`window_categories`): a rule edited
-    after the fact re-categorises the whole history. One GROUP BY over DailyUsage.
+    Categories are the rules in force (a rule edited after the fact re-categorises the
+    whole history), summed in SQL through the window map: one GROUP BY over DailyUsage.
     """
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    rows = list(
-        DailyUsage.objects.filter(employee__in=employees, day__range=(start, end))
-        .values_list("employee__agency", "employee__service", "day", "window")
-        .annotate(active=Sum("active_ms"))
-        .filter(active__gt=0)
-        .order_by()
+    sums = sum_by_category(
+        DailyUsage.objects.filter(employee__in=employees, day__range=(start, end)),
+        {"agency": "employee__agency", "service": "employee__service", "day": "day"},
     )
-    categories = window_categories({row[3] for row in rows})
     index = {d: i for i, d in enumerate(days)}
     per_day: dict[Category, list[int]] = {}
     per_team: dict[tuple[int | None, int | None], dict[Category, int]] = defaultdict(
         lambda: defaultdict(int)
     )
-    for agency, service, day, window, active in rows:
-        category = categories[window]
-        per_day.setdefault(category, [0] * len(days))[index[day]] += active
-        per_team[(agency, service)][category] += active
+    for row in sums:
+        agency, service, day = row.group
+        per_day.setdefault(row.category, [0] * len(days))[index[day]] += row.active_ms
+        per_team[(agency, service)][row.category] += row.active_ms
     ordered = _ordered(set(per_day))
     series = [CategorySeries(c, per_day[c]) for c in ordered]
     names = _group_names(set(per_team))

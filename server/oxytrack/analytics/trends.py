@@ -14,16 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncWeek
 
 from oxytrack.activity.models import DailyTotal, DailyUsage
 from oxytrack.categories.classify import (
-    UNCATEGORISED,
     Category,
     current_categories,
-    window_categories,
 )
+from oxytrack.categories.window_map import sum_by_category
 from oxytrack.org.models import Employee
 
 WEEKS = 12
@@ -128,20 +127,12 @@ def _trend(
     mondays = week_starts(last_week, weeks)
     first, last = mondays[0], mondays[-1] + timedelta(days=6)
     index = {monday: i for i, monday in enumerate(mondays)}
-    rows = list(
-        usage.filter(day__range=(first, last))
-        .annotate(week=TruncWeek("day"))
-        .values("week", "window_id")
-        .annotate(active=Sum("active_ms"))
-        .filter(active__gt=0)
-        .order_by()
-    )
-    categories = window_categories({r["window_id"] for r in rows})
     weekly: dict[int | None, list[int]] = {}
-    for row in rows:
-        category = categories.get(row["window_id"], UNCATEGORISED)
-        weekly.setdefault(category.id, [0] * weeks)[index[_as_date(row["week"])]] += int(
-            row["active"]
+    seen: dict[int | None, Category] = {}
+    for part in sum_by_category(usage.filter(day__range=(first, last)), {"week": TruncWeek("day")}):
+        seen[part.category.id] = part.category
+        weekly.setdefault(part.category.id, [0] * weeks)[index[_as_date(part.group[0])]] += (
+            part.active_ms
         )
     employees = [0] * weeks
     for row in (
@@ -156,7 +147,7 @@ def _trend(
     order: list[Category] = current_categories()
     known = {c.id for c in order}
     # A category whose rule was deleted since this request began: still shown.
-    order += [c for c in {c.id: c for c in categories.values()}.values() if c.id not in known]
+    order += [c for c in seen.values() if c.id not in known]
     return Trend(
         weeks=mondays,
         categories=[

@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 
 from oxytrack.accounts.models import User
 from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal, Window
-from oxytrack.categories.classify import Category, window_categories
+from oxytrack.categories.classify import window_categories
 from oxytrack.categories.names import friendly_apps
+from oxytrack.categories.window_map import sum_by_category
 from oxytrack.org.models import Agency, Device, Employee, Service
 from oxytrack.org.queries import org_choices_for
 from oxytrack.web.formatting import fold
@@ -186,19 +187,13 @@ def _app_rows(who: Q, start: date, end: date, limit: int, offset: int) -> Usage:
 
 
 def _category_rows(who: Q, start: date, end: date, limit: int, offset: int) -> Usage:
-    # Read time: the rules as they are now categorise the whole range.
-    per_window = list(
-        DailyUsage.objects.filter(who, day__range=(start, end))
-        .values("window_id")
-        .annotate(active=Sum("active_ms"), idle=Sum("idle_ms"))
-        .order_by()
-    )
-    categories = window_categories(r["window_id"] for r in per_window)
-    totals: dict[Category, list[int]] = {}
-    for r in per_window:
-        sums = totals.setdefault(categories[r["window_id"]], [0, 0])
-        sums[0] += int(r["active"])
-        sums[1] += int(r["idle"])
+    # Read time: the rules as they are now categorise the whole range (summed in SQL).
+    totals = {
+        row.category: (row.active_ms, row.idle_ms)
+        for row in sum_by_category(
+            DailyUsage.objects.filter(who, day__range=(start, end)), {}, idle=True
+        )
+    }
     rows = [
         {"category": c.label, "colour": c.colour, "active_ms": a, "idle_ms": i}
         for c, (a, i) in sorted(totals.items(), key=lambda item: (item[0].order, item[0].id or 0))

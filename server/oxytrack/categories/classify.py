@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext
@@ -124,6 +124,16 @@ def _current() -> _Compiled:
 def current_categories() -> list[Category]:
     """The rules' categories in matching order, then UNCATEGORISED."""
     return [rule.category for rule in _current().rules] + [UNCATEGORISED]
+
+
+def current_rules() -> tuple[str, Callable[[str, str], Category]]:
+    """The Revision token of the rules in force and their matcher (app, title) -> Category.
+
+    For window_map.py, which classifies every window once per revision and must write
+    down which rules it applied.
+    """
+    compiled = _current()
+    return compiled.token, compiled.match
 
 
 def categorise(app: str, title: str) -> Category:

@@ -74,3 +74,35 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class WindowCategory(models.Model):
+    """The category each activity window falls in, under the rules of WindowCategoryState.
+
+    What classify.py computes in memory, copied into the database so that pages summing a
+    whole organisation group DailyUsage by category in SQL instead of reading every row
+    into Python (window_map.py). Not a constraint-checked key: a purged window leaves its
+    row behind, which no DailyUsage row joins any more and the next rebuild drops.
+    """
+
+    window = models.OneToOneField(
+        "activity.Window",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="category_map",
+    )
+    # A Category id, or 0 for "Non classé": NULL in a LEFT JOIN then means "not mapped".
+    category = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.window_id} → {self.category}"
+
+
+class WindowCategoryState(models.Model):
+    """One row (pk 1): the Revision token whose rules WindowCategory reflects ("": none)."""
+
+    token = models.CharField(max_length=32, blank=True)
+
+    def __str__(self) -> str:
+        return self.token

@@ -89,8 +89,11 @@ def current_token() -> str:
 
 
 def forget() -> None:
-    """Forget the token read last (tests: a rolled-back database reuses tokens)."""
+    """Forget the token read last, and any request left open (tests: a rolled-back
+    database reuses tokens, and a streamed answer the test client never closed
+    sends no request_finished)."""
     _local.token = None
+    _local.in_request = False
 
 
 def bump() -> None:
