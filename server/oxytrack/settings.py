@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from oxytrack.env import env_bool, env_int, env_list, env_str, env_time_zone
+from oxytrack.plotly_csp import plotly_style_sources
 from oxytrack_agent.redaction import default_rules_json
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -227,11 +228,18 @@ TRUSTED_PROXIES = env_list("OXYTRACK_TRUSTED_PROXIES", [])
 if TRUSTED_PROXIES and HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+_plotly = importlib.util.find_spec("plotly")
+if _plotly is None or not _plotly.submodule_search_locations:
+    raise ImproperlyConfigured("the plotly package is not installed")
+_PLOTLY_DIR = Path(next(iter(_plotly.submodule_search_locations))) / "package_data"
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF],
+        # Two hashes for the styles plotly.js injects itself, one of them empty
+        # (plotly_csp.py): no 'unsafe-inline'.
+        "style-src": [SELF, *plotly_style_sources(_PLOTLY_DIR / "plotly.min.js")],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
@@ -255,13 +263,10 @@ TIME_ZONE = env_time_zone("OXYTRACK_TIME_ZONE", "Europe/Paris")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("OXYTRACK_STATIC_ROOT") or VAR_DIR / "static").resolve()
-_plotly = importlib.util.find_spec("plotly")
-if _plotly is None or not _plotly.submodule_search_locations:
-    raise ImproperlyConfigured("the plotly package is not installed")
 STATICFILES_DIRS = [
     # The project's own CSS and JS (oxytrack/ itself is not an app, so no app finder sees it).
     PACKAGE_DIR / "static",
-    ("plotly", Path(next(iter(_plotly.submodule_search_locations))) / "package_data"),
+    ("plotly", _PLOTLY_DIR),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

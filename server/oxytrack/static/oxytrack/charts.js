@@ -15,7 +15,7 @@
     "#bf399e", "#6c8893", "#ee6868", "#2f6497", "#a1887f", "#d4a017"];
   var OTHER_COLOUR = "#b8c0cc";
   var IDLE_COLOUR = "#d5d9e0";
-  // No mode bar: its styles are among those the CSP keeps plotly from injecting.
+  // No mode bar (app.css hides it too).
   var CONFIG = { displaylogo: false, responsive: true, displayModeBar: false };
   var MAX_LABEL = 60;
   // plotly.js speaks English unless given a locale: the page's language (<html

@@ -6,7 +6,7 @@
 "use strict";
 
 (function () {
-  // No mode bar: its styles are among those the CSP keeps plotly from injecting.
+  // No mode bar (app.css hides it too).
   var CONFIG = { displaylogo: false, responsive: true, displayModeBar: false };
 
   function plain(text) {
