@@ -19,7 +19,7 @@ cell may pass 60 minutes; on the 23-hour day the skipped hour has nothing.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -61,34 +61,66 @@ def weekday_occurrences(start: date, end: date) -> tuple[int, ...]:
     return tuple(counts)
 
 
-def team_heatmap(employee_ids: Collection[int] | QuerySet[Any], start: date, end: date) -> Heatmap:
-    """The heatmap of the employees given (ids, or a queryset of ids) over `start`..`end`.
+@dataclass(frozen=True)
+class HourlySums:
+    """What a heatmap averages: active ms per (local day, hour), and who had any row.
 
-    Callers check access (Employee.objects.visible_to) and audit the read.
-    Two queries: one GROUP BY day and hour over the hourly rollups, one
-    count of the employees that have any.
+    Two of them over consecutive stretches of days add up (`+`) to the sums of
+    the whole: the team overview caches its past days' part.
     """
+
+    employees: frozenset[int] = frozenset()
+    by_hour: dict[tuple[date, int], int] = field(default_factory=dict)
+
+    def __add__(self, other: HourlySums) -> HourlySums:
+        merged = dict(self.by_hour)
+        for key, ms in other.by_hour.items():
+            merged[key] = merged.get(key, 0) + ms
+        return HourlySums(self.employees | other.employees, merged)
+
+
+def hourly_sums(
+    employee_ids: Collection[int] | QuerySet[Any], start: date, end: date
+) -> HourlySums:
+    """The hourly rollups of the employees given over `start`..`end`, summed per (day,
+    hour): two queries, one listing the employees that have any."""
     rows = HourlyTotal.objects.filter(employee_id__in=employee_ids, day__range=(start, end))
-    employees = rows.values("employee_id").distinct().count()
+    employees = frozenset(rows.values_list("employee_id", flat=True).distinct().order_by())
+    if not employees:
+        return HourlySums()
+    # Grouped by day, the weekday taken in Python: at most 366 x 24 rows, where
+    # SQLite's weekday extraction is a Python call per hourly row (minutes for
+    # a whole organisation over a year).
+    grouped = rows.values_list("day", "hour").annotate(active=Sum("active_ms")).order_by()
+    return HourlySums(employees, {(day, hour): active or 0 for day, hour, active in grouped})
+
+
+def heatmap_of(sums: HourlySums, start: date, end: date) -> Heatmap:
+    """The heatmap of `sums`, which cover `start`..`end`."""
+    employees = len(sums.employees)
     occurrences = weekday_occurrences(start, end)
-    sums = [[0] * HOURS for _ in range(DAYS_OF_WEEK)]
-    if employees:
-        # Grouped by day, the weekday taken here: at most 366 x 24 rows, where
-        # SQLite's weekday extraction is a Python call per hourly row (minutes for
-        # a whole organisation over a year).
-        grouped = rows.values_list("day", "hour").annotate(active=Sum("active_ms")).order_by()
-        for day, hour, active in grouped:
-            sums[day.weekday()][hour] += active or 0
+    totals = [[0] * HOURS for _ in range(DAYS_OF_WEEK)]
+    for (day, hour), ms in sums.by_hour.items():
+        totals[day.weekday()][hour] += ms
     minutes = tuple(
         tuple(
             ms / _MINUTE_MS / (employees * occurrences[weekday])
             if employees and occurrences[weekday]
             else 0.0
-            for ms in sums[weekday]
+            for ms in totals[weekday]
         )
         for weekday in range(DAYS_OF_WEEK)
     )
     return Heatmap(start, end, employees, occurrences, minutes)
+
+
+def team_heatmap(employee_ids: Collection[int] | QuerySet[Any], start: date, end: date) -> Heatmap:
+    """The heatmap of the employees given (ids, or a queryset of ids) over `start`..`end`.
+
+    Callers check access (Employee.objects.visible_to) and audit the read.
+    Two queries (hourly_sums).
+    """
+    return heatmap_of(hourly_sums(employee_ids, start, end), start, end)
 
 
 def employee_heatmap(employee: Employee, start: date, end: date) -> Heatmap:

@@ -161,3 +161,22 @@ class HourlyTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.hour:02d} h employee {self.employee_id}"
+
+
+class PastTotalsVersion(models.Model):
+    """One row whose `token` the database changes at every write to a DailyTotal row
+    of a past day (triggers: `past_totals.install_triggers`).
+
+    Absent until the first such write. A random token, not a counter: a test's
+    rolled-back write or a flushed table never brings an old token back. Its table
+    keeps the name it had when the dashboard app held it.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    token = models.BigIntegerField()
+
+    class Meta:
+        db_table = "dashboard_pasttotalsversion"
+
+    def __str__(self) -> str:
+        return f"past totals {self.token}"

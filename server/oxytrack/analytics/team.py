@@ -37,7 +37,8 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import gettext as _
 
 from oxytrack.accounts.models import User
-from oxytrack.activity.heatmap import Heatmap, team_heatmap
+from oxytrack.activity import past_totals
+from oxytrack.activity.heatmap import Heatmap, HourlySums, heatmap_of, hourly_sums
 from oxytrack.activity.models import DailyTotal, DailyUsage
 from oxytrack.categories.classify import Category, current_categories
 from oxytrack.categories.revision import current_token
@@ -258,27 +259,38 @@ class TeamTotals:
         return self.active_ms // self.worked_days if self.worked_days else None
 
 
+#: Per local day: the team's active ms and its (employee, day) pairs with active time.
+DaySums = dict[date, tuple[int, int]]
+
+
+def _day_sums(employees: QuerySet[Employee], start: date, end: date) -> DaySums:
+    rows = (
+        DailyTotal.objects.filter(employee__in=employees, day__range=(start, end))
+        .values("day")
+        .annotate(active=Sum("active_ms"), worked=Count("pk", filter=Q(active_ms__gt=0)))
+        .order_by()
+    )
+    return {row["day"]: (int(row["active"] or 0), int(row["worked"])) for row in rows}
+
+
+def _totals_from(count: int, days: DaySums, columns: list[GridColumn]) -> TeamTotals:
+    column_of = _column_of(columns)
+    per_column: dict[str, int] = defaultdict(int)
+    active = worked = 0
+    for day, (day_active, day_worked) in days.items():
+        if day in column_of:
+            per_column[column_of[day]] += day_active
+            active += day_active
+            worked += day_worked
+    return TeamTotals(count, active, worked, dict(per_column))
+
+
 def team_totals(employees: QuerySet[Employee], columns: list[GridColumn]) -> TeamTotals:
     """Totals of every employee of `employees` over `columns` (two queries)."""
     count = employees.count()
     if not columns:
         return TeamTotals(count, 0, 0, {})
-    column_of = _column_of(columns)
-    per_column: dict[str, int] = defaultdict(int)
-    active = worked = 0
-    rows = (
-        DailyTotal.objects.filter(
-            employee__in=employees, day__range=(columns[0].start, columns[-1].end)
-        )
-        .values("day")
-        .annotate(active=Sum("active_ms"), worked=Count("pk", filter=Q(active_ms__gt=0)))
-        .order_by()
-    )
-    for row in rows:
-        per_column[column_of[row["day"]]] += int(row["active"] or 0)
-        active += int(row["active"] or 0)
-        worked += row["worked"]
-    return TeamTotals(count, active, worked, dict(per_column))
+    return _totals_from(count, _day_sums(employees, columns[0].start, columns[-1].end), columns)
 
 
 # --- Categories ------------------------------------------------------------------------
@@ -318,29 +330,58 @@ def _ordered(categories: set[Category]) -> list[Category]:
     return sorted(categories, key=lambda c: (order.get(c, len(order)), c.id is None, c.order))
 
 
-def category_charts(employees: QuerySet[Employee], start: date, end: date) -> CategoryCharts:
-    """Active time per category per day, and per (agency, service) group, over the range.
+#: Per team key (agency id, service id): active ms per category.
+TeamCategories = dict[tuple[int | None, int | None], dict[Category, int]]
+
+
+@dataclass(frozen=True)
+class CategorySums:
+    """Active time per category per day, and per (agency, service) group: what both
+    category charts draw. Two over consecutive stretches of days add up (`+`)."""
+
+    per_day: dict[Category, dict[date, int]] = field(default_factory=dict)
+    per_team: TeamCategories = field(default_factory=dict)
+
+    def __add__(self, other: CategorySums) -> CategorySums:
+        per_day = {c: dict(days) for c, days in self.per_day.items()}
+        for category, days in other.per_day.items():
+            mine = per_day.setdefault(category, {})
+            for day, ms in days.items():
+                mine[day] = mine.get(day, 0) + ms
+        per_team = {key: dict(by) for key, by in self.per_team.items()}
+        for key, by_category in other.per_team.items():
+            mine_team = per_team.setdefault(key, {})
+            for category, ms in by_category.items():
+                mine_team[category] = mine_team.get(category, 0) + ms
+        return CategorySums(per_day, per_team)
+
+
+def category_sums(employees: QuerySet[Employee], start: date, end: date) -> CategorySums:
+    """Active time per category per day and per group over the range.
 
     Categories are the rules in force (a rule edited after the fact re-categorises the
     whole history), summed in SQL through the window map: one GROUP BY over DailyUsage.
     """
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    sums = sum_by_category(
+    per_day: dict[Category, dict[date, int]] = defaultdict(dict)
+    per_team: TeamCategories = defaultdict(dict)
+    for row in sum_by_category(
         DailyUsage.objects.filter(employee__in=employees, day__range=(start, end)),
         {"agency": "employee__agency", "service": "employee__service", "day": "day"},
-    )
-    index = {d: i for i, d in enumerate(days)}
-    per_day: dict[Category, list[int]] = {}
-    per_team: dict[tuple[int | None, int | None], dict[Category, int]] = defaultdict(
-        lambda: defaultdict(int)
-    )
-    for row in sums:
+    ):
         agency, service, day = row.group
-        per_day.setdefault(row.category, [0] * len(days))[index[day]] += row.active_ms
-        per_team[(agency, service)][row.category] += row.active_ms
-    ordered = _ordered(set(per_day))
-    series = [CategorySeries(c, per_day[c]) for c in ordered]
-    names = _group_names(set(per_team))
+        days = per_day[row.category]
+        days[day] = days.get(day, 0) + row.active_ms
+        team_row = per_team[(agency, service)]
+        team_row[row.category] = team_row.get(row.category, 0) + row.active_ms
+    return CategorySums(dict(per_day), dict(per_team))
+
+
+def charts_of(sums: CategorySums, start: date, end: date) -> CategoryCharts:
+    """Both category charts of `sums`, which cover `start`..`end`."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    ordered = _ordered(set(sums.per_day))
+    series = [CategorySeries(c, [sums.per_day[c].get(d, 0) for d in days]) for c in ordered]
+    names = _group_names(set(sums.per_team))
     teams = [
         TeamShare(
             agency=names[key][0],
@@ -348,10 +389,16 @@ def category_charts(employees: QuerySet[Employee], start: date, end: date) -> Ca
             active_ms=sum(by_category.values()),
             by_category={c: by_category[c] for c in ordered if c in by_category},
         )
-        for key, by_category in per_team.items()
+        for key, by_category in sums.per_team.items()
     ]
     teams.sort(key=lambda t: (fold(t.agency), fold(t.service), t.agency, t.service))
     return CategoryCharts(days, series, teams)
+
+
+def category_charts(employees: QuerySet[Employee], start: date, end: date) -> CategoryCharts:
+    """Active time per category per day, and per (agency, service) group, over the range
+    (category_sums, then charts_of)."""
+    return charts_of(category_sums(employees, start, end), start, end)
 
 
 def _group_names(
@@ -371,8 +418,8 @@ def _group_names(
 
 # --- The page's aggregate, cached ------------------------------------------------------
 
-#: How long the team's totals and charts are kept: a sort or a page change of the grid
-#: then reads only its page. Long enough for a manager's browsing, short enough that
+#: How long the sums of the range's recent days are kept: a sort or a page change of the
+#: grid then reads only its page. Long enough for a manager's browsing, short enough that
 #: today's ingest shows within minutes (the grid's own rows are always live).
 SUMMARY_CACHE_SECONDS = 120
 
@@ -386,31 +433,76 @@ class TeamSummary:
     heatmap: Heatmap
 
 
-def _scope_signature(user: User) -> str:
-    if user.is_superadmin:
-        return "all"
-    scopes = sorted(user.scopes.values_list("agency_id", "service_id"), key=str)
-    return hashlib.sha256(repr(scopes).encode()).hexdigest()[:16]
+@dataclass(frozen=True)
+class _Sums:
+    """Everything the summary adds up over a stretch of days; stretches add up."""
+
+    days: DaySums
+    categories: CategorySums
+    hours: HourlySums
+
+    def __add__(self, other: _Sums) -> _Sums:
+        days = dict(self.days)
+        for day, (active, worked) in other.days.items():
+            mine = days.get(day, (0, 0))
+            days[day] = (mine[0] + active, mine[1] + worked)
+        return _Sums(days, self.categories + other.categories, self.hours + other.hours)
+
+
+def _sums(employees: QuerySet[Employee], start: date, end: date) -> _Sums:
+    return _Sums(
+        _day_sums(employees, start, end),
+        category_sums(employees, start, end),
+        hourly_sums(employees.values("pk"), start, end),
+    )
+
+
+def _cached_sums(
+    employees: QuerySet[Employee], start: date, end: date, key: str, seconds: int
+) -> _Sums:
+    sums = cache.get(key)
+    if not isinstance(sums, _Sums):
+        sums = _sums(employees, start, end)
+        cache.set(key, sums, seconds)
+    return sums
+
+
+def _members(employees: QuerySet[Employee]) -> tuple[int, str]:
+    # Who is in the team and in which group: a transfer, a scope change or a new
+    # employee is a new key, with nothing to invalidate.
+    rows = list(employees.values_list("pk", "agency_id", "service_id").order_by("pk"))
+    return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
 
 
 def team_summary(
     user: User, team: TeamChoice, columns: list[GridColumn], start: date, end: date
 ) -> TeamSummary:
-    """The team's totals, category charts and heatmap over the range, from the cache when a request
-    of the last SUMMARY_CACHE_SECONDS computed them for the same scopes, team, range and
-    category rules (a rule edit changes the rules' revision token: it shows at once)."""
-    categories = current_token()
-    key = "analytics:team:" + ":".join(
-        [_scope_signature(user), team.key or "*", start.isoformat(), end.isoformat(), categories]
-    )
-    summary = cache.get(key)
-    if isinstance(summary, TeamSummary):
-        return summary
+    """The team's totals, category charts and heatmap over the range.
+
+    The days up to `past_totals.last_past_day()` rarely change: their sums are kept an
+    hour (past_totals.CACHE_SECONDS) under the token the database changes with any write
+    to them, the team's members and the category rules' revision, so even a whole
+    organisation over a year is summed once. The recent days are kept
+    SUMMARY_CACHE_SECONDS. A rule edit changes the revision token: it shows at once.
+    """
     employees = team_employees(user, team)
-    summary = TeamSummary(
-        team_totals(employees, columns),
-        category_charts(employees, start, end),
-        team_heatmap(employees.values("pk"), start, end),
+    count, members = _members(employees)
+    rules = current_token()
+    last_past = past_totals.last_past_day()
+    parts = []
+    if start <= last_past:
+        past_end = min(end, last_past)
+        # Read before the sums: a write meanwhile then files them under an old token.
+        token = str(past_totals.past_token())
+        key = ":".join(["analytics:team-past", members, str(start), str(past_end), rules, token])
+        parts.append(_cached_sums(employees, start, past_end, key, past_totals.CACHE_SECONDS))
+    live_start = max(start, last_past + timedelta(days=1))
+    if live_start <= end:
+        key = ":".join(["analytics:team-live", members, str(live_start), str(end), rules])
+        parts.append(_cached_sums(employees, live_start, end, key, SUMMARY_CACHE_SECONDS))
+    sums = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+    return TeamSummary(
+        _totals_from(count, sums.days, columns) if columns else TeamTotals(count, 0, 0, {}),
+        charts_of(sums.categories, start, end),
+        heatmap_of(sums.hours, start, end),
     )
-    cache.set(key, summary, SUMMARY_CACHE_SECONDS)
-    return summary

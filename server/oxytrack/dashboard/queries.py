@@ -34,8 +34,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from oxytrack.accounts.models import User
+from oxytrack.activity import past_totals
 from oxytrack.activity.models import DailyTotal
-from oxytrack.dashboard import past_totals
 from oxytrack.org.models import Agency, Device, Employee, Service
 from oxytrack.web.formatting import fold
 

@@ -17,9 +17,9 @@ from django.utils.formats import date_format
 from pytest_django import DjangoAssertNumQueries
 
 from oxytrack.accounts.models import User
+from oxytrack.activity import past_totals
 from oxytrack.activity.models import DailyTotal
 from oxytrack.conftest import EnrolledDevice, Org
-from oxytrack.dashboard import past_totals
 from oxytrack.ingest.tests.payloads import batch, post_batch, span
 from oxytrack.org.models import Agency, Device, Employee, Service
 
@@ -261,7 +261,7 @@ def test_the_page_speaks_english(client: Client, alice: User, totals: datetime) 
     assert "Active in the period" in body
 
 
-# --- The past days' cache (dashboard/past_totals.py) ----------------------------------
+# --- The past days' cache (activity/past_totals.py) ----------------------------------
 
 
 def _facturation(client: Client, **params: str) -> list[str]:
@@ -330,7 +330,7 @@ def test_the_past_days_are_summed_once_and_a_write_to_one_changes_the_token(
     start = today - timedelta(days=40)
     visible = Employee.objects.all()
     _total(employee, today - timedelta(days=20), 1 * H, 0)
-    token = past_totals._token()
+    token = past_totals.past_token()
     with CaptureQueriesContext(connection) as first:
         assert past_totals.range_sums(start, today, visible)[employee.pk].active_ms == 1 * H
     with CaptureQueriesContext(connection) as second:
@@ -339,10 +339,10 @@ def test_the_past_days_are_summed_once_and_a_write_to_one_changes_the_token(
     assert (len(first), len(second)) == (3, 2)
     # Today's rows (the ingest's usual writes) leave the token alone...
     _total(employee, today, 1 * H, 0)
-    assert past_totals._token() == token
+    assert past_totals.past_token() == token
     # ... a past day's update changes it.
     DailyTotal.objects.filter(employee=employee, day=today - timedelta(days=20)).update(
         active_ms=3 * H
     )
-    assert past_totals._token() != token
+    assert past_totals.past_token() != token
     assert past_totals.range_sums(start, today, visible)[employee.pk].active_ms == 4 * H

@@ -25,8 +25,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from oxytrack.activity.models import DailyTotal
-from oxytrack.dashboard.models import PastTotalsVersion
+from oxytrack.activity.models import DailyTotal, PastTotalsVersion
 from oxytrack.org.models import Employee
 
 #: Days up to this many days before today (UTC) are summed on every request. The
@@ -72,8 +71,14 @@ def _sums(start: date, end: date, employees: QuerySet[Employee] | None) -> dict[
     }
 
 
-def _token() -> int | None:
+def past_token() -> int | None:
+    """The token that changes with every write to a past day's DailyTotal (None: none yet)."""
     return PastTotalsVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+
+
+def last_past_day() -> date:
+    """The last day whose rollups only change along with the token (LIVE_DAYS ago)."""
+    return timezone.now().astimezone(UTC).date() - timedelta(days=LIVE_DAYS)
 
 
 def range_sums(start: date, end: date, employees: QuerySet[Employee]) -> dict[int, Sums]:
@@ -83,11 +88,11 @@ def range_sums(start: date, end: date, employees: QuerySet[Employee]) -> dict[in
     The past part is summed for every employee once (shared by every user and
     scope), then read from the cache; the recent days for `employees` only.
     """
-    last_past = timezone.now().astimezone(UTC).date() - timedelta(days=LIVE_DAYS)
+    last_past = last_past_day()
     result: dict[int, Sums] = {}
     if start <= last_past:
         past_end = min(end, last_past)
-        key = f"oxytrack:past-totals:{start}:{past_end}:{_token()}"
+        key = f"oxytrack:past-totals:{start}:{past_end}:{past_token()}"
         past: dict[int, Sums] | None = cache.get(key)
         if past is None:
             past = _sums(start, past_end, None)
