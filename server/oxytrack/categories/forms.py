@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from oxytrack.categories.models import MAX_PATTERN, AppName, Category
 from oxytrack.categories.names import app_key
-from oxytrack.categories.patterns import check_speed, compile_pattern
+from oxytrack.categories.patterns import check_speed, compile_pattern, describe_error
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -76,7 +76,7 @@ class CategoryForm(forms.ModelForm):
             except regex.error as error:
                 self.add_error(
                     field,
-                    gettext("Expression invalide : %(error)s") % {"error": error},
+                    gettext("Expression invalide : %(error)s") % {"error": describe_error(error)},
                 )
                 continue
             if not check_speed(compiled):
