@@ -18,6 +18,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from oxytrack.activity.queries import category_days
 from oxytrack.activity.rollups import add_to_rollups
 from oxytrack.activity.tests.factories import RawSpan, store_spans
 from oxytrack.dashboard.tests.browser import (  # noqa: F401 (fixtures)
@@ -47,6 +48,27 @@ def _add_hostile_titles(employee: Employee) -> date:
     ]
     add_to_rollups(store_spans(device, spans))
     return day
+
+
+def _trace_names(web: Browser, chart: str) -> list[str]:
+    names: list[str] = web.page.evaluate(
+        f"document.getElementById('{chart}').data.map(t => t.name)"
+    )
+    return names
+
+
+def _timeline_hover(web: Browser) -> str:
+    """The hover text of the timeline's first bar (plotly's drag layer lies over the
+    bars: hovered by coordinates, as a mouse does)."""
+    page = web.page
+    page.mouse.move(0, 0)
+    bar = page.locator("#timeline-chart g.point path").first
+    bar.scroll_into_view_if_needed()
+    box = bar.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=3)
+    page.wait_for_selector("#timeline-chart g.hovertext")
+    return page.locator("#timeline-chart g.hovertext").first.text_content() or ""
 
 
 def test_an_admin_pages_sorts_and_filters_the_home_table(web: Browser, demo: Demo) -> None:
@@ -92,8 +114,11 @@ def test_the_detail_page_follows_the_range_and_keeps_hostile_titles_as_text(
     employee = Employee.objects.filter(agency__name="Nice", devices__isnull=False).first()
     assert employee is not None
     hostile_day = _add_hostile_titles(employee).isoformat()
+    today = timezone.localdate().isoformat()
     web.login(*demo.superadmin)
     page = web.page
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     web.go(f"/employees/{employee.public_id}/")
     page.wait_for_selector("#pie-chart .main-svg")
     page.wait_for_selector("#timeline-chart .main-svg")
@@ -158,11 +183,32 @@ def test_the_detail_page_follows_the_range_and_keeps_hostile_titles_as_text(
     )
     assert page.locator("#titles-body thead th").first.inner_text().strip() == "Catégorie"
     assert page.locator("#group-switch a.active").inner_text() == "Catégories"
+    # The day bars and the timeline switch too: the bars stacked by category, idle on top.
+    web.until("document.getElementById('days-chart').data.length === 2")
+    assert _trace_names(web, "days-chart") == ["Non classé", "Inactif"]
+    assert _timeline_hover(web).startswith("Non classé")
+
+    # Over the demo's days too: one bar trace per category, in the rules' order.
+    page.fill("input[name=end]", today)
+    web.until("document.getElementById('days-chart').data[0].x.length === 21")
+    expected = [
+        c.category.label
+        for c in category_days(employee, date.fromisoformat(hostile_day), date.fromisoformat(today))
+    ]
+    assert len(expected) > 1
+    web.until(f"document.getElementById('days-chart').data.length === {len(expected) + 1}")
+    assert _trace_names(web, "days-chart") == [*expected, "Inactif"]
+    colours = page.evaluate("document.getElementById('days-chart').data.map(t => t.marker.color)")
+    assert colours[-2] == "#c7c7c7"  # "Non classé" last, in its grey
+    # The timeline's rows are categories too, and its hover says which.
+    rows = [r for r in _trace_names(web, "timeline-chart") if r != "Inactif"]
+    assert rows == [c for c in expected if c in rows]
+    hover = _timeline_hover(web)
+    assert any(hover.startswith(category) for category in expected), hover
     web.shot("employee-categories")
 
     # A shortcut: today.
     page.click(".shortcuts a:text('Aujourd\\'hui')")
-    today = timezone.localdate().isoformat()
     web.until(f"location.search.includes('start={today}')")
     # Wait for the swap to finish: a fill before it would be lost with the old form.
     web.until(
@@ -170,8 +216,9 @@ def test_the_detail_page_follows_the_range_and_keeps_hostile_titles_as_text(
         " && !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
     )
     assert page.evaluate("window.__sameDocument") is True
+    assert console == []
 
-    # The end before the start: a clear message.
+    # The end before the start: a clear message (a 400, which the console reports).
     page.fill("input[name=end]", "2026-03-01")
     page.wait_for_selector("text=La date de fin est antérieure à la date de début.")
 

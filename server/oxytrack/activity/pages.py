@@ -195,7 +195,18 @@ def activity_context(
                 for s in pie
             ],
             "days": [[d.day.isoformat(), d.active_ms, d.idle_ms] for d in activity.days],
-            # Naive local wall-clock strings: plotly.js has no time zones.
+            # By category, the active part of each day's bar is stacked per category
+            # (rules' order, "Non classé" last), idle time on top as it is otherwise:
+            # [label, colour, ms per day, aligned on "days"].
+            "day_categories": [
+                [chart_label(c.category.label), c.category.colour, list(c.active_ms)]
+                for c in queries.category_days(employee, start, end)
+            ]
+            if group == "category"
+            else [],
+            # Naive local wall-clock strings: plotly.js has no time zones. Each span's
+            # row is its app (title), friendly app name (app) or category, with the
+            # category's colour and place in the rules ("" and 0 otherwise).
             "timeline": [
                 [
                     _wall_clock(s.start, zone),
@@ -203,8 +214,11 @@ def activity_context(
                     chart_label(s.app),
                     chart_label(s.title),
                     s.active,
+                    chart_label(s.label),
+                    s.colour,
+                    s.order,
                 ]
-                for s in queries.timeline(employee, day)
+                for s in queries.timeline(employee, day, group)
             ],
             "labels": {
                 # Named on the axis only when it is not the reader's own zone.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from django.utils import timezone
 from oxytrack.accounts.models import User
 from oxytrack.audit.models import Action, Entry
 from oxytrack.conftest import Org
-from oxytrack.dashboard.tests.conftest import Activity
+from oxytrack.dashboard.tests.conftest import HOSTILE_TITLES, Activity
 from oxytrack.portal.tests.helpers import open_portal, table_rows
 
 
@@ -29,10 +30,15 @@ def _today() -> dict[str, str]:
     return {"start": today, "end": today}
 
 
-def _pie(page: str) -> list[list[Any]]:
+def _chart(page: str) -> dict[str, Any]:
     match = re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', page, re.S)
     assert match is not None
-    return json.loads(match.group(1))["pie"]
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+def _pie(page: str) -> list[list[Any]]:
+    return list(_chart(page)["pie"])
 
 
 def _detail(client: Client, org: Org, **query: str) -> str:
@@ -79,6 +85,48 @@ def test_by_category_the_pie_takes_the_categories_colours(
     # A view like any other: audited.
     entry = Entry.objects.filter(action=Action.VIEW_EMPLOYEE).latest("at")
     assert entry.target_id == str(org.employees["nice_facturation"].public_id)
+
+
+def test_by_category_the_day_bars_and_the_timeline_switch_too(
+    client: Client, org: Org, alice: User, activity: Activity
+) -> None:
+    client.force_login(alice)
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    today = timezone.localdate().isoformat()
+    data = _chart(_detail(client, org, group="category", start=yesterday, end=today))
+    # Each day's active time stacked by category (idle time still in "days").
+    assert data["day_categories"] == [
+        ["Bureautique", "#ff7f0e", [4_500_000, 4_500_000]],
+        ["Web", "#17becf", [2_400_000, 2_400_000]],
+    ]
+    assert [d[1:] for d in data["days"]] == [[6_900_000, 1_200_000]] * 2
+    # Today's timeline: [start, end, app, title, active, row, colour, order].
+    rows = [s[2:7] for s in data["timeline"]]
+    assert [r[3:] for r in rows] == [
+        ["Bureautique", "#ff7f0e"],
+        ["Web", "#17becf"],
+        ["Web", "#17becf"],
+        ["Bureautique", "#ff7f0e"],  # Notepad
+        ["Bureautique", "#ff7f0e"],  # idle in Excel
+    ]
+    # The raw app and the hostile titles are still there for the hover text, as data.
+    assert [r[:3] for r in rows][1] == ["chrome.exe", HOSTILE_TITLES[0], True]
+    web, office = data["timeline"][1][7], data["timeline"][0][7]
+    assert office < web
+
+
+def test_by_application_the_timeline_rows_are_friendly_names(
+    client: Client, org: Org, alice: User, activity: Activity
+) -> None:
+    client.force_login(alice)
+    data = _chart(_detail(client, org, group="app"))
+    assert data["day_categories"] == []
+    assert [(s[2], s[5], s[6]) for s in data["timeline"]][:2] == [
+        ("EXCEL.EXE", "Excel", ""),
+        ("chrome.exe", "Google Chrome", ""),
+    ]
+    titles = _chart(_detail(client, org))
+    assert [s[5] for s in titles["timeline"]][:2] == ["EXCEL.EXE", "chrome.exe"]
 
 
 @pytest.mark.parametrize(

@@ -104,61 +104,88 @@
     });
   }
 
+  // data.days rows: [day, active ms, idle ms]. By category, data.day_categories rows
+  // [label, colour, ms per day] stack the active part per category (the rules' order,
+  // "Non classé" last, each in its colour); idle time stays on top.
   function drawDays(data) {
     var el = document.getElementById("days-chart");
     if (!el) { return; }
     var days = data.days.map(function (d) { return d[0]; });
-    var traces = [
-      { type: "bar", name: plain(data.labels.active), x: days,
+    var traces = (data.day_categories || []).map(function (c) {
+      var name = plain(shorten(c[0]));
+      // The name as customdata, not in the template: plotly would read %{...} in it.
+      return { type: "bar", name: name, x: days,
+        y: c[2].map(hours), marker: { color: c[1] },
+        customdata: days.map(function () { return name; }),
+        hovertemplate: "%{x}<br>%{y} h<extra>%{customdata}</extra>" };
+    });
+    if (!traces.length) {
+      traces.push({ type: "bar", name: plain(data.labels.active), x: days,
         y: data.days.map(function (d) { return hours(d[1]); }), marker: { color: PALETTE[0] },
-        hovertemplate: "%{x}<br>%{y} h<extra>" + plain(data.labels.active) + "</extra>" },
-      { type: "bar", name: plain(data.labels.idle), x: days,
-        y: data.days.map(function (d) { return hours(d[2]); }), marker: { color: IDLE_COLOUR },
-        hovertemplate: "%{x}<br>%{y} h<extra>" + plain(data.labels.idle) + "</extra>" },
-    ];
+        hovertemplate: "%{x}<br>%{y} h<extra>" + plain(data.labels.active) + "</extra>" });
+    }
+    traces.push({ type: "bar", name: plain(data.labels.idle), x: days,
+      y: data.days.map(function (d) { return hours(d[2]); }), marker: { color: IDLE_COLOUR },
+      hovertemplate: "%{x}<br>%{y} h<extra>" + plain(data.labels.idle) + "</extra>" });
     var layout = { barmode: "stack", height: 340, margin: { t: 10, b: 40, l: 50, r: 10 },
       yaxis: { title: { text: plain(data.labels.hours) } }, xaxis: { type: "date" },
-      legend: { orientation: "h" } };
+      legend: { orientation: "h", traceorder: "normal" } };
     Plotly.react(el, traces, layout, CONFIG);
   }
 
+  // data.timeline rows: [start, end, app, title, active, row, colour, order]. The row
+  // is the span's app, friendly app name or category (`?group=`); a category comes in
+  // its colour, the rows in the rules' order (first at the top).
   function drawTimeline(data) {
     var el = document.getElementById("timeline-chart");
     if (!el) { return; }
     var spans = data.timeline;
     if (!spans.length) { empty(el, data.labels.empty_day); return; }
-    // One trace per app (its own colour, its legend entry), idle spans in one grey trace.
-    var byApp = {}, order = [];
+    // One trace per row (its own colour, its legend entry), idle spans in one grey trace.
+    var byRow = {}, order = [], ranks = {}, ranked = false;
     var idle = { type: "bar", orientation: "h", name: plain(data.labels.idle), base: [], x: [],
       y: [], customdata: [], marker: { color: IDLE_COLOUR },
       hovertemplate: "%{customdata}<extra></extra>" };
     spans.forEach(function (s) {
       var start = s[0], end = s[1], app = s[2], title = s[3], active = s[4];
+      var label = s[5] || app, colour = s[6];
       var ms = new Date(end.replace(" ", "T")) - new Date(start.replace(" ", "T"));
-      var hover = plain(shorten(app)) + "<br>" + plain(shorten(title)) + "<br>" +
-        start.slice(11, 19) + " – " + end.slice(11, 19) +
+      var row = plain(shorten(label));
+      var hover = row + (label !== app ? "<br>" + plain(shorten(app)) : "") + "<br>" +
+        plain(shorten(title)) + "<br>" + start.slice(11, 19) + " – " + end.slice(11, 19) +
         (active ? "" : " (" + plain(data.labels.idle_span) + ")") +
         (data.labels.zone ? "<br>" + plain(data.labels.zone) : "");
-      var row = plain(shorten(app));
+      // Only categories come with a colour: their rows then follow the rules' order.
+      ranked = ranked || Boolean(colour);
+      ranks[row] = s[7] || 0;
       var trace = idle;
       if (active) {
-        if (!byApp[app]) {
-          byApp[app] = { type: "bar", orientation: "h", name: row, base: [], x: [], y: [],
-            customdata: [], marker: { color: PALETTE[order.length % PALETTE.length] },
+        if (!byRow[label]) {
+          byRow[label] = { type: "bar", orientation: "h", name: row, base: [], x: [], y: [],
+            customdata: [], marker: { color: colour || PALETTE[order.length % PALETTE.length] },
             hovertemplate: "%{customdata}<extra></extra>" };
-          order.push(app);
+          order.push(label);
         }
-        trace = byApp[app];
+        trace = byRow[label];
       }
       trace.base.push(start); trace.x.push(ms); trace.y.push(row); trace.customdata.push(hover);
     });
-    var traces = order.map(function (a) { return byApp[a]; });
+    var traces = order.map(function (r) { return byRow[r]; });
+    if (ranked) { traces.sort(function (a, b) { return ranks[a.name] - ranks[b.name]; }); }
     if (idle.x.length) { traces.push(idle); }
+    var yaxis = { automargin: true, type: "category" };
+    if (ranked) {
+      // Bottom to top: the first rule's row at the top (a row of idle spans only too).
+      yaxis.categoryorder = "array";
+      yaxis.categoryarray = Object.keys(ranks).sort(function (a, b) {
+        return ranks[b] - ranks[a];
+      });
+    }
     var layout = { barmode: "overlay", height: Math.max(220, 60 + 28 * order.length),
       margin: { t: 10, b: 40, l: 160, r: 10 },
       // The employee's clock; named when it is not the reader's zone.
       xaxis: { type: "date", title: { text: plain(data.labels.zone || "") } },
-      yaxis: { automargin: true, type: "category" }, showlegend: true,
+      yaxis: yaxis, showlegend: true,
       legend: { orientation: "h" } };
     Plotly.react(el, traces, layout, CONFIG);
   }
