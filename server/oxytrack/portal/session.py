@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
@@ -48,12 +49,12 @@ def closed(request: HttpRequest, status: int = 403) -> HttpResponse:
     return render(request, "portal/closed.html", status=status)
 
 
-def portal_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def portal_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Runs `view(request, employee, ...)` for a portal session; otherwise the closed page."""
 
     @wraps(view)
     @never_cache
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         employee = portal_employee(request)
         if employee is None:
             return closed(request)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,11 +19,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from oxytrack.activity import queries
 from oxytrack.activity.pages import ActivityUrls, activity_context, range_form, titles_table
+from oxytrack.analytics.trend_pages import WeekForm, trends_context
+from oxytrack.analytics.trends import employee_trend
 from oxytrack.audit.request import client_ip
 from oxytrack.org.models import Employee
 from oxytrack.portal.actions import do_use_portal_link
-from oxytrack.portal.exports import export_data, write_csv
+from oxytrack.portal.exports import export_data, write_csv, xlsx_workbook
 from oxytrack.portal.session import closed, portal_required, start_portal_session
+from oxytrack.web.export import export_filename_stem, export_format, table_export, xlsx_response
 from oxytrack.web.forms import RangeForm
 
 
@@ -32,6 +37,7 @@ def _urls() -> ActivityUrls:
         titles=reverse("portal:titles"),
         exports=(
             (_("Télécharger (CSV)"), reverse("portal:export_csv")),
+            (_("Télécharger (XLSX)"), reverse("portal:export_xlsx")),
             (_("Télécharger (JSON)"), reverse("portal:export_json")),
         ),
     )
@@ -87,13 +93,36 @@ def titles(request: HttpRequest, employee: Employee) -> HttpResponse:
     return render(request, "oxytrack/table.html", {"table": table})
 
 
-def _export(request: HttpRequest, employee: Employee, kind: str) -> HttpResponse:
+@require_GET
+@portal_required
+def trends(request: HttpRequest, employee: Employee) -> HttpResponseBase:
+    """The employee's own weekly time per category over 12 weeks: the managers' trends
+    page for them (analytics' own functions), with its downloads; not audited, as no
+    other portal page or download is (the link and the login are)."""
+    form = WeekForm(request.GET)
+    context: dict[str, object] = {"employee": employee, "form": form, "team": False}
+    if not form.is_valid():
+        return render(request, "portal/trends.html", context, status=400)
+    trend = employee_trend(employee, form.last_week(timezone.localdate()))
+    context.update(trends_context(trend, form, team=False, request=request))
+    if export_format(request):
+        first, last = trend.weeks[0], trend.weeks[-1] + timedelta(days=6)
+        stem = export_filename_stem("tendances", employee.public_id, first, last)
+        return table_export(
+            request, context["table"], filename_stem=stem, audit=lambda _fmt, _rows: None
+        )
+    return render(request, "portal/trends.html", context)
+
+
+def _export(request: HttpRequest, employee: Employee, kind: str) -> HttpResponseBase:
     form = RangeForm(request.GET)
     if not form.is_valid():
         return render(request, "oxytrack/_range_errors.html", {"form": form}, status=400)
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     data = export_data(employee, start, end)
     name = f"oxytrack-{employee.public_id}-{start}-{end}.{kind}"
+    if kind == "xlsx":
+        return xlsx_response(xlsx_workbook(data), name)
     if kind == "json":
         response = HttpResponse(
             json.dumps(data, ensure_ascii=False, indent=2),
@@ -110,14 +139,21 @@ def _export(request: HttpRequest, employee: Employee, kind: str) -> HttpResponse
 
 @require_GET
 @portal_required
-def export_csv(request: HttpRequest, employee: Employee) -> HttpResponse:
+def export_csv(request: HttpRequest, employee: Employee) -> HttpResponseBase:
     """All of the employee's data over the range as CSV (sections)."""
     return _export(request, employee, "csv")
 
 
 @require_GET
 @portal_required
-def export_json(request: HttpRequest, employee: Employee) -> HttpResponse:
+def export_xlsx(request: HttpRequest, employee: Employee) -> HttpResponseBase:
+    """The CSV's rows as an XLSX sheet (numbers as numbers, text never a formula)."""
+    return _export(request, employee, "xlsx")
+
+
+@require_GET
+@portal_required
+def export_json(request: HttpRequest, employee: Employee) -> HttpResponseBase:
     """All of the employee's data over the range as JSON."""
     return _export(request, employee, "json")
 

@@ -103,6 +103,7 @@ XLSX_MAX_CELL = 32767
 # The XLSX is written here, then sent; past this size it lives on disk, not in memory.
 SPOOL_BYTES = 8 * 1024 * 1024
 _MS_PER_HOUR = 3_600_000
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 ExportAudit = Callable[[str, int], object]
 
@@ -250,7 +251,9 @@ def _table_csv(table: Any, filename: str, delimiter: str) -> StreamingHttpRespon
     return response
 
 
-def _xlsx_cells(sheet: Any, row: list[object], bold: bool = False) -> list[Any]:
+def xlsx_cells(sheet: Any, row: Iterable[object], bold: bool = False) -> list[Any]:
+    """One row of a write-only sheet: text always text (never a formula, whatever it
+    starts with), numbers and dates with a format; the caller guards text (csv_cell)."""
     cells = []
     for value in row:
         if isinstance(value, str):
@@ -265,6 +268,10 @@ def _xlsx_cells(sheet: Any, row: list[object], bold: bool = False) -> list[Any]:
             cell.number_format = "yyyy-mm-dd"
         elif isinstance(value, float):
             cell.number_format = "0.00"
+        elif isinstance(value, Decimal):
+            # As many decimals as it was given (seconds to the millisecond: 0.000).
+            places = -int(value.as_tuple().exponent)
+            cell.number_format = "0." + "0" * places if places > 0 else "0"
         if bold:
             cell.font = Font(bold=True)
         cells.append(cell)
@@ -285,12 +292,17 @@ def _table_xlsx(table: Any, stem: str) -> FileResponse:
     sheet = book.create_sheet(title=stem.removeprefix("oxytrack-")[:31] or "oxytrack")
     sheet.freeze_panes = "A2"
     rows = table_rows(table)
-    sheet.append(_xlsx_cells(sheet, next(rows), bold=True))
+    sheet.append(xlsx_cells(sheet, next(rows), bold=True))
     for row in rows:
         # Plain values, a third faster than cells: openpyxl types a text starting with
         # "=" as a formula, and no text here does (plain_value's guard); dates get
         # its default date formats.
         sheet.append([_xlsx_text(v) if isinstance(v, str) else v for v in row])
+    return xlsx_response(book, f"{stem}.xlsx")
+
+
+def xlsx_response(book: Workbook, filename: str) -> FileResponse:
+    """`book` as a download named `filename`."""
     # Write-only sheets go to temporary files row by row; the zip is then spooled.
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (FileResponse closes it)
     book.save(out)
@@ -298,8 +310,8 @@ def _table_xlsx(table: Any, stem: str) -> FileResponse:
     return FileResponse(
         out,
         as_attachment=True,
-        filename=f"{stem}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=filename,
+        content_type=XLSX_CONTENT_TYPE,
     )
 
 

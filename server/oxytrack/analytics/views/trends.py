@@ -6,7 +6,7 @@ Thin views: a form (the last week, and for a team which one), a query from
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 from django import forms
@@ -16,7 +16,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -24,7 +23,7 @@ from django.views.decorators.http import require_GET
 from oxytrack.accounts.decorators import activity_reader_required, current_user
 from oxytrack.accounts.models import User
 from oxytrack.analytics import trends
-from oxytrack.analytics.trend_tables import TrendTable, trend_rows, week_label
+from oxytrack.analytics.trend_pages import WeekForm, trends_context
 from oxytrack.audit.actions import (
     do_record_export,
     do_record_list_export,
@@ -36,19 +35,6 @@ from oxytrack.audit.request import client_ip
 from oxytrack.org.models import Agency, Employee, Service
 from oxytrack.org.queries import get_employee_for, org_choices_for
 from oxytrack.web.export import export_filename_stem, export_format, table_export
-from oxytrack.web.formatting import chart_label
-from oxytrack.web.forms import BoundedDateField
-from oxytrack.web.tables import configure
-
-
-class WeekForm(forms.Form):
-    """The last of the weeks shown: any day of it (default: this week)."""
-
-    week = BoundedDateField(label=gettext_lazy("Jusqu'à la semaine du"), required=False)
-
-    def last_week(self, today: date) -> date:
-        """The chosen day, else `today` (call after is_valid())."""
-        return self.cleaned_data.get("week") or today
 
 
 class TeamWeekForm(WeekForm):
@@ -77,50 +63,6 @@ class TeamWeekForm(WeekForm):
         service_field.queryset = Service.objects.filter(pk__in=[s.pk for s in choices.services])
 
 
-def _chart_data(trend: trends.Trend, *, team: bool) -> dict[str, Any]:
-    return {
-        # Categories on the axis rather than dates: plotly.js would name weeks in English.
-        "weeks": [
-            [week_label(monday), date_format(monday, "SHORT_DATE_FORMAT")] for monday in trend.weeks
-        ],
-        "categories": [
-            # Plotly draws SVG text, out of reach of HTML's bidi isolation.
-            [chart_label(c.label), c.colour, c.weekly_ms]
-            for c in trend.categories
-        ],
-        "average": trend.average_ms if team else [],
-        "labels": {
-            "hours": _("heures"),
-            "week": _("semaine du"),
-            "average": _("Moyenne par employé"),
-            "empty": _("Aucune activité sur ces semaines"),
-        },
-    }
-
-
-def _context(
-    trend: trends.Trend, form: forms.Form, *, team: bool, request: HttpRequest
-) -> dict[str, Any]:
-    table = TrendTable(trend_rows(trend, team=team), weeks=trend.weeks)
-    # A row per category: one page; the export buttons keep the week and the team.
-    configure(request, table, url=request.path)
-    table.export_url = request.path
-    return {
-        "form": form,
-        "trend": trend,
-        "table": table,
-        "team": team,
-        "first_week": trend.weeks[0],
-        "last_week": trend.weeks[-1],
-        "compare_weeks": trends.COMPARE_WEEKS,
-        "employee_counts": [
-            (monday, week_label(monday), count)
-            for monday, count in zip(trend.weeks, trend.employees, strict=True)
-        ],
-        "chart_data": _chart_data(trend, team=team),
-    }
-
-
 @require_GET
 @activity_reader_required
 def employee_trends(request: HttpRequest, public_id: str) -> HttpResponseBase:
@@ -137,7 +79,7 @@ def employee_trends(request: HttpRequest, public_id: str) -> HttpResponseBase:
         return render(request, "analytics/trends.html", context, status=400)
     trend = trends.employee_trend(employee, form.last_week(timezone.localdate()))
     first, last = trend.weeks[0], trend.weeks[-1] + timedelta(days=6)
-    context.update(_context(trend, form, team=False, request=request))
+    context.update(trends_context(trend, form, team=False, request=request))
     if export_format(request):
 
         def audit(fmt: str, rows: int) -> None:
@@ -192,7 +134,7 @@ def team_trends(request: HttpRequest) -> HttpResponseBase:
         return render(request, "analytics/trends.html", context, status=400)
     employees, label, key = _team(user, form)
     trend = trends.team_trend(employees, form.last_week(timezone.localdate()))
-    context.update(_context(trend, form, team=True, request=request), team_label=label)
+    context.update(trends_context(trend, form, team=True, request=request), team_label=label)
     last_day = trend.weeks[-1] + timedelta(days=6)
     if export_format(request):
 

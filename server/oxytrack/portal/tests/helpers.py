@@ -4,12 +4,14 @@ reading a rendered table back."""
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 
 from django.test import Client
+from openpyxl import load_workbook
 
 from oxytrack.ingest.tests.payloads import BASE, batch, post_batch, span
 
@@ -78,3 +80,14 @@ def text_of(page: str, element_id: str) -> str:
     match = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', page)
     assert match, element_id
     return html.unescape(match.group(1)).strip()
+
+
+def xlsx_rows(response: Any) -> list[list[Any]]:
+    """The rows of a downloaded workbook's only sheet, as openpyxl reads them back
+    (empty cells as None, an empty row as [])."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    (sheet,) = book.worksheets
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    book.close()
+    return rows

@@ -16,9 +16,14 @@ from oxytrack.conftest import EnrolledDevice, Org
 from oxytrack.dashboard.tests.test_every_url import POST_ONLY, URLS, _url
 from oxytrack.org.models import Device
 from oxytrack.org.tokens import hash_device_token, new_device_token
-from oxytrack.portal.tests.helpers import open_portal, upload
+from oxytrack.portal.tests.helpers import open_portal, upload, xlsx_rows
 
 pytestmark = pytest.mark.django_db
+
+
+def _xlsx_text(response: object) -> str:
+    return "\n".join(" ".join(str(v) for v in row) for row in xlsx_rows(response))
+
 
 # The language switch is for everyone (the portal page has it too).
 OPEN_TO_ALL = {"set_language", "login"}
@@ -76,11 +81,20 @@ def test_the_portal_shows_only_its_own_employee(enrolled_device: EnrolledDevice,
     upload(enrolled_device.token, [(now, 600, "excel.exe", "Mon budget.xlsx", True)])
     upload(other_token, [(now, 600, "word.exe", "Lettre du voisin.docx", True)])
     browser = open_portal(enrolled_device.token)
-    for path in ("/portal/", "/portal/activity/", "/portal/export.json", "/portal/export.csv"):
+    for path in (
+        "/portal/",
+        "/portal/activity/",
+        "/portal/export.json",
+        "/portal/export.csv",
+        "/portal/export.xlsx",
+        "/portal/trends/",
+        "/portal/trends/?format=xlsx",
+    ):
         day = now.date()
         text = browser.get(path, {"start": str(day - timedelta(days=1)), "end": str(day)})
-        body = text.content.decode()
         assert text.status_code == 200, path
+        xlsx = text["Content-Type"].startswith("application/vnd.openxmlformats")
+        body = _xlsx_text(text) if xlsx else text.content.decode()
         assert "PC-VOISIN" not in body and "voisin" not in body, path
     page = browser.get("/portal/").content.decode()
     assert "Mon budget.xlsx" in page and "PC-NICE-01" in page
@@ -96,6 +110,9 @@ def test_the_portal_shows_only_its_own_employee(enrolled_device: EnrolledDevice,
         "/portal/titles/?start=2026-01-01&end=2026-01-02",
         "/portal/export.csv?start=2026-01-01&end=2026-01-02",
         "/portal/export.json?start=2026-01-01&end=2026-01-02",
+        "/portal/export.xlsx?start=2026-01-01&end=2026-01-02",
+        "/portal/trends/",
+        "/portal/trends/?format=xlsx",
     ],
 )
 def test_the_portal_needs_a_portal_session(
@@ -115,8 +132,20 @@ def test_a_bad_range_is_a_form_error_not_a_500(enrolled_device: EnrolledDevice, 
     page = browser.get("/portal/", {"start": bad, "end": "2026-01-02"})
     assert page.status_code == 200
     assert 'role="alert"' in page.content.decode()
-    for path in ("/portal/activity/", "/portal/titles/", "/portal/export.csv"):
+    for path in (
+        "/portal/activity/",
+        "/portal/titles/",
+        "/portal/export.csv",
+        "/portal/export.xlsx",
+    ):
         assert browser.get(path, {"start": bad, "end": "2026-01-02"}).status_code == 400
+
+
+def test_a_bad_week_is_a_form_error_on_the_trends_page(enrolled_device: EnrolledDevice) -> None:
+    browser = open_portal(enrolled_device.token)
+    page = browser.get("/portal/trends/", {"week": "pas-une-date"})
+    assert page.status_code == 400
+    assert 'role="alert"' in page.content.decode()
 
 
 def test_the_topbar_link_stays_in_the_portal(enrolled_device: EnrolledDevice) -> None:

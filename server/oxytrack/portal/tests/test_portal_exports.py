@@ -1,4 +1,5 @@
-"""The downloads carry the page's figures: totals, per-day times, every title, the machines."""
+"""The downloads carry the page's figures: totals, per-day times, every title, the machines;
+the XLSX holds the CSV's rows."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import csv
 import io
 import json
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.utils import timezone
+from openpyxl import load_workbook
 
+from oxytrack.audit.models import Action, Entry
 from oxytrack.conftest import EnrolledDevice
 from oxytrack.portal.tests.helpers import open_portal, table_rows, text_of, upload
 from oxytrack.web.formatting import format_duration
@@ -18,6 +22,7 @@ from oxytrack.web.formatting import format_duration
 pytestmark = pytest.mark.django_db
 
 FORMULA = '=HYPERLINK("http://evil.example","clic")'
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _sections(text: str) -> dict[str, list[list[str]]]:
@@ -101,3 +106,62 @@ def test_the_json_and_csv_downloads_equal_the_page(enrolled_device: EnrolledDevi
     assert [d["hostname"] for d in data["devices"]] == ["PC-NICE-01"]
     assert [r[0] for r in sections["Machines"][1:]] == ["PC-NICE-01"]
     assert "PC-NICE-01" in page
+
+
+def test_the_xlsx_holds_the_csvs_rows_and_runs_no_formula(
+    enrolled_device: EnrolledDevice,
+) -> None:
+    now = timezone.now().replace(microsecond=0)
+    upload(
+        enrolled_device.token,
+        [
+            (now - timedelta(days=1, hours=2), 1234.5, "excel.exe", "Budget 2026.xlsx", True),
+            (now - timedelta(days=1, hours=1), 300, "excel.exe", "Budget 2026.xlsx", False),
+            (now - timedelta(hours=2), 2400, "chrome.exe", FORMULA, True),
+            (now - timedelta(hours=1), 61, "winword.exe", "+33 6 12 34 56 78", True),
+        ],
+    )
+    browser = open_portal(enrolled_device.token)
+    end = timezone.localdate()
+    start = end - timedelta(days=6)
+    query = {"start": start.isoformat(), "end": end.isoformat()}
+    csv_text = browser.get("/portal/export.csv", query).content.decode().lstrip("\ufeff")
+    csv_rows = list(csv.reader(io.StringIO(csv_text)))
+    reply = browser.get("/portal/export.xlsx", query)
+    assert reply.status_code == 200
+    assert reply["Content-Type"] == XLSX
+    public_id = enrolled_device.device.employee.public_id
+    assert reply["Content-Disposition"] == (
+        f'attachment; filename="oxytrack-{public_id}-{start}-{end}.xlsx"'
+    )
+    content = b"".join(reply.streaming_content)  # type: ignore[attr-defined]  # a FileResponse
+    book = load_workbook(io.BytesIO(content))
+    (sheet,) = book.worksheets
+    assert sheet.title == f"{start} {end}"
+    # No cell is a formula, whatever its text starts with.
+    assert "f" not in {c.data_type for row in sheet.iter_rows() for c in row}
+
+    def plain(row: tuple[Any, ...]) -> list[Any]:
+        cells = list(row)
+        while cells and cells[-1] is None:  # a row is as wide as the widest one
+            cells.pop()
+        return ["" if c is None else c for c in cells]
+
+    xlsx_rows = [plain(row) for row in sheet.iter_rows(values_only=True)]
+    # Cell for cell the CSV's rows: text equal (the formula guard included), numbers
+    # numbers (seconds to the millisecond, counts).
+    assert len(xlsx_rows) == len(csv_rows)
+    for got, want in zip(xlsx_rows, csv_rows, strict=True):
+        assert len(got) == len(want), (got, want)
+        for value, text in zip(got, want, strict=True):
+            if isinstance(value, int | float):
+                assert Decimal(str(value)) == Decimal(text), (got, want)
+            else:
+                assert value == text, (got, want)
+    titles = {r[1]: r for r in xlsx_rows if len(r) == 6 and r[0] != "Application"}
+    assert set(titles) == {"Budget 2026.xlsx", "'" + FORMULA, "'+33 6 12 34 56 78"}
+    assert titles["Budget 2026.xlsx"][4:] == [1234.5, 300]
+    assert sheet.cell(row=1, column=1).font.bold
+    # The employee's own downloads are not audited, as the page is not: link and login only.
+    actions = list(Entry.objects.order_by("at", "id").values_list("action", flat=True))
+    assert actions == [Action.PORTAL_LINK, Action.PORTAL_LOGIN]
