@@ -43,6 +43,10 @@ class BaseTable(tables.Table):
     export_url = ""
     # A unit per column name, added to the exported header: "Part (%)".
     export_units: dict[str, str] = {}
+    # True when each row writes its own `<td>` cells in one pass (`row.cells_html`, the
+    # same HTML as the template's per-cell loop, which costs too much for thousands of
+    # cells: the team grid, analytics/tables.GridRow).
+    rows_write_cells = False
 
     class Meta:
         template_name = "oxytrack/table.html"
