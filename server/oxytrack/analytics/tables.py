@@ -17,6 +17,7 @@ through the same columns.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from functools import lru_cache, partial
 from typing import Any
@@ -39,6 +40,7 @@ from oxytrack.web.formatting import agent_html, format_duration, format_number
 from oxytrack.web.tables import BaseTable, DurationColumn
 
 NO_DATA = "—"
+_PLACEHOLDER = uuid.UUID(int=0)
 
 
 def format_hours(ms: int) -> str:
@@ -241,7 +243,7 @@ class TeamGridTable(BaseTable):
         self.rows = GridRows(data=self.data, table=self)
         # Worked out when the page is drawn (GridRow), once.
         self._layout: list[tuple[Any, GridColumn | None, Any, str | None]] | None = None
-        self._employee_urls: dict[int, str] = {}
+        self._employee_url: list[str] | None = None
         self._period_queries: dict[str, str] = {}
         # Exports read each period's cell through a value_<column name> method.
         for period in periods:
@@ -273,11 +275,12 @@ class TeamGridTable(BaseTable):
         return self.period_html(ms, self.employee_url_html(record), period, get_language())
 
     def employee_url_html(self, record: Any) -> str:
-        """The employee's page, escaped for an attribute (reversed once per row)."""
-        url = self._employee_urls.get(record.pk)
-        if url is None:
-            url = self._employee_urls[record.pk] = escape(employee_url(record.public_id))
-        return url
+        """The employee's page, escaped for an attribute. Reversed once per table, for
+        a placeholder id: a UUID is written as str() gives it, and needs no quoting."""
+        if self._employee_url is None:
+            self._employee_url = employee_url(_PLACEHOLDER).split(str(_PLACEHOLDER))
+        prefix, suffix = self._employee_url
+        return escape(f"{prefix}{record.public_id}{suffix}")
 
     def period_html(
         self, ms: int | None, url: str, period: GridColumn, language: str
