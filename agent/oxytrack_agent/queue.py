@@ -208,7 +208,7 @@ class Queue:
                 day = datetime.fromtimestamp(s.start, tz=tz).date().isoformat()
                 column = "active_s" if s.active else "idle_s"
                 db.execute(
-                    f"INSERT INTO daily (day, app, title, {column}) VALUES (?, ?, ?, ?)"  # noqa: S608
+                    f"INSERT INTO daily (day, app, title, {column}) VALUES (?, ?, ?, ?)"  # noqa: S608  # nosec B608  # {column}: one of two literal names (above); the values bound as ?
                     f" ON CONFLICT (day, app, title)"
                     f" DO UPDATE SET {column} = {column} + excluded.{column}",
                     (day, s.app, s.title, s.duration),

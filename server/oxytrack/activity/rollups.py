@@ -230,7 +230,7 @@ def _upsert_clauses(vendor: str, table: str, key_columns: tuple[str, ...]) -> tu
         + bounds
     )
     head = f"INSERT INTO {t} ({', '.join(q(c) for c in (*key_columns, *columns))})"
-    tail = f"ON CONFLICT ({', '.join(q(c) for c in key_columns)}) DO UPDATE SET {update}"
+    tail = f"ON CONFLICT ({', '.join(q(c) for c in key_columns)}) DO UPDATE SET {update}"  # nosec B608  # our rollup tables' quoted names; the rows' values bound
     return head, tail
 
 

@@ -86,8 +86,9 @@ class TrendTable(BaseTable):
         self.export_units = {name: "h" for name, _column in columns}
 
     def render_label(self, value: str, record: dict[str, Any]) -> SafeString:
-        # Category names are the super-admin's text: escaped like the agent's.
-        return SafeString(colour_swatch(record.get("colour", "")) + agent_html(value))
+        # Category names are the super-admin's text: escaped like the agent's. Both
+        # parts are safe already, and safe + safe stays safe: no SafeString() over them.
+        return colour_swatch(record.get("colour", "")) + agent_html(value)
 
     def render_change(self, value: Change) -> str:
         return format_change(value)

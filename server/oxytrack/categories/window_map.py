@@ -48,7 +48,7 @@ _BATCH = 2000
 def _insert(rows: list[tuple[int, int]], *, skip_existing: bool) -> None:
     q = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {q(WindowCategory._meta.db_table)} "  # noqa: S608 (our own names)
+        f"INSERT INTO {q(WindowCategory._meta.db_table)} "  # noqa: S608 (our own names)  # nosec B608  # our models' table and column names, quoted; the values bound as %s
         f"({q('window_id')}, {q('category')}) VALUES (%s, %s)"
     )
     if skip_existing:

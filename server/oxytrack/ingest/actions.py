@@ -133,7 +133,7 @@ def _device_spans(
     order = f" ORDER BY {quote('start')} DESC LIMIT 1" if last_only else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote('start')}, {quote('duration_ms')} "  # noqa: S608 (names only)
+            f"SELECT {quote('start')}, {quote('duration_ms')} "  # noqa: S608 (names only)  # nosec B608  # our models' table and column names, quoted; the values bound as %s
             f"FROM {quote(Span._meta.db_table)} WHERE {quote('device_id')} = %s "
             f"AND {quote('start')} >= %s AND {quote('start')} < %s{order}",
             [device_id, adapt(datetime_of(since)), adapt(datetime_of(until))],
@@ -165,7 +165,7 @@ def _stored_batch(batch_id: UUID) -> tuple[int, int] | None:
     field = Batch._meta.get_field("batch_id")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {quote('device_id')}, {quote('span_count')} "  # noqa: S608 (names only)
+            f"SELECT {quote('device_id')}, {quote('span_count')} "  # noqa: S608 (names only)  # nosec B608  # our models' table and column names, quoted; the values bound as %s
             f"FROM {quote(Batch._meta.db_table)} WHERE {quote(field.column)} = %s",
             [field.get_db_prep_value(batch_id, connection)],
         )
@@ -277,7 +277,7 @@ def _update_sql(model: type[Any], pk: int, changes: dict[str, Any]) -> tuple[str
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     params = [f.get_db_prep_save(changes[f.name], connection) for f in fields]
     return (
-        f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608
+        f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",  # noqa: S608  # nosec B608  # our models' table and column names, quoted; the values bound as %s
         [*params, pk],
     )
 
@@ -288,7 +288,7 @@ def _insert_sql(model: type[Any], values: dict[str, Any]) -> tuple[str, list[Any
     fields = [meta.get_field(name) for name in values]
     params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
     return (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608  # nosec B608  # our models' table and column names, quoted; the values bound as %s
         f"VALUES ({', '.join(['%s'] * len(fields))})",
         params,
     )
