@@ -468,9 +468,14 @@ def _cached_sums(
 
 
 def _members(employees: QuerySet[Employee]) -> tuple[int, str]:
-    # Who is in the team and in which group: a transfer, a scope change or a new
-    # employee is a new key, with nothing to invalidate.
-    rows = list(employees.values_list("pk", "agency_id", "service_id").order_by("pk"))
+    # Who is in the team, in which group and under which names: a transfer, a scope
+    # change, a new employee or a renamed agency is a new key, with nothing to
+    # invalidate.
+    rows = list(
+        employees.values_list(
+            "pk", "agency_id", "service_id", "agency__name", "service__name"
+        ).order_by("pk")
+    )
     return len(rows), hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
 
 
@@ -483,26 +488,35 @@ def team_summary(
     hour (past_totals.CACHE_SECONDS) under the token the database changes with any write
     to them, the team's members and the category rules' revision, so even a whole
     organisation over a year is summed once. The recent days are kept
-    SUMMARY_CACHE_SECONDS. A rule edit changes the revision token: it shows at once.
+    SUMMARY_CACHE_SECONDS. The finished summary is kept as long as its shortest part.
+    A rule edit changes the revision token: it shows at once.
     """
     employees = team_employees(user, team)
     count, members = _members(employees)
     rules = current_token()
     last_past = past_totals.last_past_day()
+    live_start = max(start, last_past + timedelta(days=1))
+    # Read before the sums: a write meanwhile then files them under an old token.
+    token = str(past_totals.past_token()) if start <= last_past else "-"
+    keys = [members, str(start), str(end), rules, token]
+    finished_key = ":".join(["analytics:team-summary", *keys])
+    summary = cache.get(finished_key)
+    if isinstance(summary, TeamSummary):
+        return summary
     parts = []
     if start <= last_past:
         past_end = min(end, last_past)
-        # Read before the sums: a write meanwhile then files them under an old token.
-        token = str(past_totals.past_token())
         key = ":".join(["analytics:team-past", members, str(start), str(past_end), rules, token])
         parts.append(_cached_sums(employees, start, past_end, key, past_totals.CACHE_SECONDS))
-    live_start = max(start, last_past + timedelta(days=1))
     if live_start <= end:
         key = ":".join(["analytics:team-live", members, str(live_start), str(end), rules])
         parts.append(_cached_sums(employees, live_start, end, key, SUMMARY_CACHE_SECONDS))
     sums = parts[0] if len(parts) == 1 else parts[0] + parts[1]
-    return TeamSummary(
+    summary = TeamSummary(
         _totals_from(count, sums.days, columns) if columns else TeamTotals(count, 0, 0, {}),
         charts_of(sums.categories, start, end),
         heatmap_of(sums.hours, start, end),
     )
+    seconds = SUMMARY_CACHE_SECONDS if live_start <= end else past_totals.CACHE_SECONDS
+    cache.set(finished_key, summary, seconds)
+    return summary

@@ -117,3 +117,13 @@ def test_a_purged_past_day_leaves_the_summary(org: Org, superadmin: User) -> Non
     DailyTotal.objects.filter(day=old).delete()
     summary = _summary(superadmin, "", start, end)
     assert (summary.totals.active_ms, summary.charts.series) == (0, [])
+
+
+def test_a_renamed_agency_shows_at_once(org: Org, superadmin: User) -> None:
+    old = past_totals.last_past_day() - timedelta(days=5)
+    _work(org.employees["nice_facturation"], old, 2, "EXCEL.EXE", "Budget - Excel")
+    start, end = old - timedelta(days=3), old
+    assert {t.agency for t in _summary(superadmin, "", start, end).charts.teams} == {"Nice"}
+    org.nice.name = "Nice Est"
+    org.nice.save()
+    assert {t.agency for t in _summary(superadmin, "", start, end).charts.teams} == {"Nice Est"}
