@@ -59,15 +59,18 @@ GET_AND_POST = {
 }
 
 
-def _named_urls() -> Iterator[tuple[str, str, list[str]]]:
-    """(name, route, argument names) of every named page outside the agent API."""
+def _named_urls(
+    skip: tuple[str, ...] = PUBLIC_PREFIXES,
+) -> Iterator[tuple[str, str, list[str]]]:
+    """(name, route, argument names) of every named URL whose route does not start
+    with one of `skip` (by default: every page outside the APIs and the portal)."""
 
     def walk(
         patterns: list[URLPattern | URLResolver], ns: str, prefix: str
     ) -> Iterator[tuple[str, str, list[str]]]:
         for p in patterns:
             route = prefix + str(p.pattern)
-            if route.startswith(PUBLIC_PREFIXES):
+            if route.startswith(skip):
                 continue
             if isinstance(p, URLResolver):
                 yield from walk(p.url_patterns, f"{ns}{p.namespace}:" if p.namespace else ns, route)
@@ -92,12 +95,15 @@ def _pk(name: str, org: Org) -> int:
     return org.logistique.pk if "service" in name else org.marseille.pk
 
 
-def _url(name: str, args: tuple[str, ...], org: Org, user: User) -> str:
+def _url(name: str, args: tuple[str, ...], org: Org, user: User, **given: object) -> str:
+    """The URL of `name` for `org`'s nice_facturation and the admin `user`; `given`
+    sets (or overrides) arguments; any other one gets a random UUID."""
     values = {
         "public_id": org.employees["nice_facturation"].public_id,
         "admin_id": user.public_id,
         # Ids of other tables: on PostgreSQL, sequences are not reset between tests.
         "pk": _pk(name, org),
+        **given,
     }
     return reverse(name, kwargs={a: values.get(a, uuid.uuid4()) for a in args})
 
