@@ -467,7 +467,9 @@ def _cached_sums(
     return sums
 
 
-def _members(employees: QuerySet[Employee]) -> tuple[int, str]:
+def team_members(employees: QuerySet[Employee]) -> tuple[int, str]:
+    """How many `employees` there are, and a digest of who they are and in which group
+    (with the groups' names): part of the key of anything cached about a team."""
     # Who is in the team, in which group and under which names: a transfer, a scope
     # change, a new employee or a renamed agency is a new key, with nothing to
     # invalidate.
@@ -492,7 +494,7 @@ def team_summary(
     A rule edit changes the revision token: it shows at once.
     """
     employees = team_employees(user, team)
-    count, members = _members(employees)
+    count, members = team_members(employees)
     rules = current_token()
     last_past = past_totals.last_past_day()
     live_start = max(start, last_past + timedelta(days=1))

@@ -14,14 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncWeek
+from django.utils.translation import get_language
 
+from oxytrack.activity import past_totals
+from oxytrack.activity.days import MondayOf
 from oxytrack.activity.models import DailyTotal, DailyUsage
+from oxytrack.analytics.team import team_members
 from oxytrack.categories.classify import (
     Category,
     current_categories,
 )
+from oxytrack.categories.revision import current_token
 from oxytrack.categories.window_map import sum_by_category
 from oxytrack.org.models import Employee
 
@@ -129,7 +134,7 @@ def _trend(
     index = {monday: i for i, monday in enumerate(mondays)}
     weekly: dict[int | None, list[int]] = {}
     seen: dict[int | None, Category] = {}
-    for part in sum_by_category(usage.filter(day__range=(first, last)), {"week": TruncWeek("day")}):
+    for part in sum_by_category(usage.filter(day__range=(first, last)), {"week": MondayOf("day")}):
         seen[part.category.id] = part.category
         weekly.setdefault(part.category.id, [0] * weeks)[index[_as_date(part.group[0])]] += (
             part.active_ms
@@ -137,7 +142,7 @@ def _trend(
     employees = [0] * weeks
     for row in (
         totals.filter(day__range=(first, last))
-        .annotate(week=TruncWeek("day"))
+        .annotate(week=MondayOf("day"))
         .values("week")
         .annotate(n=Count("employee", distinct=True))
         .order_by()
@@ -158,7 +163,7 @@ def _trend(
 
 
 def _as_date(value: date) -> date:
-    # TruncWeek on a DateField gives a date; a backend may still hand back a datetime.
+    # MondayOf gives a date; a backend may still hand back a datetime.
     return value.date() if isinstance(value, datetime) else value
 
 
@@ -173,13 +178,39 @@ def employee_trend(employee: Employee, last_week: date, weeks: int = WEEKS) -> T
     )
 
 
+#: How long a team's trend is kept: today's uploads show within minutes, a past day's
+#: change (a late upload, a purge) and a rule edit at once (keys).
+TEAM_TREND_CACHE_SECONDS = 120
+
+
 def team_trend(employees: QuerySet[Employee], last_week: date, weeks: int = WEEKS) -> Trend:
     """The weekly active time per category of `employees` (a scoped queryset: a team of
-    today), summed, with per week the number of them who had any time."""
+    today), summed, with per week the number of them who had any time.
+
+    Kept TEAM_TREND_CACHE_SECONDS under the team's members, the rules' revision, the
+    past days' token and the language (category labels are translated).
+    """
+    _count, members = team_members(employees)
+    key = ":".join(
+        [
+            "analytics:team-trend",
+            members,
+            last_week.isoformat(),
+            str(weeks),
+            current_token(),
+            str(past_totals.past_token()),
+            get_language() or "",
+        ]
+    )
+    trend = cache.get(key)
+    if isinstance(trend, Trend):
+        return trend
     ids = employees.values("pk")
-    return _trend(
+    trend = _trend(
         DailyUsage.objects.filter(employee__in=ids),
         DailyTotal.objects.filter(employee__in=ids),
         last_week,
         weeks,
     )
+    cache.set(key, trend, TEAM_TREND_CACHE_SECONDS)
+    return trend

@@ -173,7 +173,7 @@ def sum_by_category(
     """Active milliseconds of `usage` summed per group and category (groups with time only).
 
     `group` names what to group by, each a DailyUsage field path ("day",
-    "employee__agency") or an expression (TruncWeek("day")); `CategorySum.group`
+    "employee__agency") or an expression (MondayOf("day")); `CategorySum.group`
     holds their values in that order. Categories are the rules in force. With
     `idle`, idle time is summed too, and groups with idle time only are kept.
     """

@@ -6,10 +6,13 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oxytrack.activity.days import Piece, next_local_midnight, split_at_midnight
+from oxytrack.activity.days import MondayOf, Piece, next_local_midnight, split_at_midnight
+from oxytrack.activity.models import DailyTotal
+from oxytrack.conftest import Org
 
 PARIS = ZoneInfo("Europe/Paris")
 MARTINIQUE = ZoneInfo("America/Martinique")
@@ -157,3 +160,22 @@ def test_pieces_are_contiguous_whole_and_each_in_one_local_day(
     assert all(p.keys >= 0 and p.clicks >= 0 for p in pieces)
     # A span longer than a day is cut at least once per midnight it passes.
     assert len(pieces) >= duration_ms // (26 * HOUR_MS) + 1
+
+
+@pytest.mark.django_db
+def test_the_database_finds_the_monday_of_any_day(org: Org) -> None:
+    # Every day of a span crossing a year end, an ISO week 53 (2026) and both DST changes.
+    employee = org.employees["nice_facturation"]
+    first = date(2026, 3, 20)
+    days = [first + timedelta(days=n) for n in range(300)]
+    DailyTotal.objects.bulk_create(
+        DailyTotal(
+            employee=employee,
+            day=day,
+            first_start=datetime(2026, 1, 1, tzinfo=UTC),
+            last_end=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        for day in days
+    )
+    found = dict(DailyTotal.objects.annotate(monday=MondayOf("day")).values_list("day", "monday"))
+    assert found == {day: day - timedelta(days=day.weekday()) for day in days}

@@ -14,7 +14,7 @@ from oxytrack.activity import past_totals
 from oxytrack.activity.models import DailyTotal, DailyUsage
 from oxytrack.activity.rollups import add_to_rollups
 from oxytrack.activity.tests.factories import RawSpan, store_spans
-from oxytrack.analytics import team
+from oxytrack.analytics import team, trends
 from oxytrack.categories.models import Category
 from oxytrack.conftest import Org
 from oxytrack.org.actions import do_transfer_employee
@@ -68,9 +68,7 @@ def test_past_and_recent_days_add_up_to_the_whole_range(org: Org, superadmin: Us
     assert summary.charts == team.category_charts(employees, start, end)
 
 
-def test_the_past_is_summed_once_and_a_late_upload_to_it_shows(
-    org: Org, superadmin: User
-) -> None:
+def test_the_past_is_summed_once_and_a_late_upload_to_it_shows(org: Org, superadmin: User) -> None:
     old = past_totals.last_past_day() - timedelta(days=5)
     paris = org.employees["nice_facturation"]
     _work(paris, old, 2, "EXCEL.EXE", "Budget - Excel")
@@ -127,3 +125,25 @@ def test_a_renamed_agency_shows_at_once(org: Org, superadmin: User) -> None:
     org.nice.name = "Nice Est"
     org.nice.save()
     assert {t.agency for t in _summary(superadmin, "", start, end).charts.teams} == {"Nice Est"}
+
+
+def test_a_team_trend_is_kept_yet_shows_a_late_upload_and_a_transfer(
+    org: Org, superadmin: User
+) -> None:
+    old = past_totals.last_past_day() - timedelta(days=7)
+    paris, moved = org.employees["nice_facturation"], org.employees["nice_logistique"]
+    _work(paris, old, 2, "EXCEL.EXE", "Budget - Excel")
+    facturation = Employee.objects.filter(agency=org.nice, service=org.facturation)
+
+    def total() -> int:
+        return sum(sum(c.weekly_ms) for c in trends.team_trend(facturation, old).categories)
+
+    assert total() == 2 * H
+    with CaptureQueriesContext(connection) as again:
+        assert total() == 2 * H
+    assert [q for q in again.captured_queries if "SUM(" in q["sql"].upper()] == []
+    _work(paris, old, 1, "OUTLOOK.EXE", "Boîte de réception - Outlook")
+    assert total() == 3 * H
+    _work(moved, old, 4, "stock.exe", "Inventaire")
+    do_transfer_employee(moved, org.nice, org.facturation, actor=superadmin)
+    assert total() == 7 * H
