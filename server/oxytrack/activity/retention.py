@@ -134,13 +134,20 @@ def purge_preview(cutoffs: Cutoffs | None = None) -> PurgeCounts:
     """
     cutoffs = cutoffs or retention_cutoffs()
     departed = departed_employees(cutoffs.departed_before)
+    # DailyUsage and HourlyTotal have no index on `day` alone: "every employee" spelt
+    # out lets their (employee, day, …) index serve a range per employee.
+    everyone = Employee.objects.values("pk")
     return PurgeCounts(
         spans=Span.objects.filter(day__lt=cutoffs.spans_before).count(),
-        daily_usage=DailyUsage.objects.filter(day__lt=cutoffs.rollups_before).count(),
+        daily_usage=DailyUsage.objects.filter(
+            employee__in=everyone, day__lt=cutoffs.rollups_before
+        ).count(),
         daily_totals=DailyTotal.objects.filter(day__lt=cutoffs.rollups_before).count(),
         audit_entries=Entry.objects.filter(at__lt=cutoffs.audit_before).count(),
         departed_employees=departed.count(),
-        hourly_totals=HourlyTotal.objects.filter(day__lt=cutoffs.rollups_before).count(),
+        hourly_totals=HourlyTotal.objects.filter(
+            employee__in=everyone, day__lt=cutoffs.rollups_before
+        ).count(),
         # The purge deletes the older ones first, for everyone (do_purge_activity).
         departed_devices=Device.objects.filter(employee__in=departed).count(),
         departed_spans=Span.objects.filter(

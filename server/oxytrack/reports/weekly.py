@@ -138,7 +138,13 @@ def team_summaries(week: Week) -> dict[TeamKey, TeamSummary]:
     }
     usage: dict[TeamKey, dict[int, int]] = defaultdict(dict)
     for row in (
-        DailyUsage.objects.filter(day__range=(week.monday, week.sunday), active_ms__gt=0)
+        # Every employee spelt out: the (employee, day, window) index then serves the
+        # week per employee, where a filter on `day` alone scanned every row kept.
+        DailyUsage.objects.filter(
+            employee__in=Employee.objects.values("pk"),
+            day__range=(week.monday, week.sunday),
+            active_ms__gt=0,
+        )
         .values(*team_of, "window_id")
         .annotate(ms=Sum("active_ms"))
     ):
