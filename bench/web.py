@@ -603,7 +603,13 @@ def pages(days: int) -> list[Page]:
 
     def by_window(since: date, employee_id: int | None) -> tuple[str, list[Any]]:
         """Active time per window from `since` to the end (one employee's, or everyone's)."""
-        who = "" if employee_id is None else f"AND employee_id = {int(employee_id)}"
+        # Everyone spelt out, as the pages do: the (employee, day, window) index then
+        # serves the range per employee, where `day` alone scans every row.
+        who = (
+            f"AND employee_id IN (SELECT id FROM {t_employee})"  # noqa: S608 (our names)
+            if employee_id is None
+            else f"AND employee_id = {int(employee_id)}"
+        )
         return (
             f"SELECT window_id, SUM(active_ms) FROM {t_usage} "  # noqa: S608  # nosec B608  # model table names, literal clauses, int() ids; the values bound
             f"WHERE day BETWEEN %s AND %s {who} GROUP BY window_id",
