@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from oxytrack.accounts.models import Role, Scope, User
 from oxytrack.categories import classify
@@ -37,6 +38,9 @@ def _forget_process_state() -> Iterator[None]:
     window_cache.clear()
     cache.clear()
     classify.forget()
+    # A test that switched language (translation.activate, a request's middleware
+    # in this thread) must not leave the next one reading English.
+    translation.deactivate()
 
 
 @dataclass

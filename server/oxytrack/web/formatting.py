@@ -16,11 +16,15 @@ from django.utils.translation import pgettext
 
 
 def format_duration(ms: int | None) -> str:
-    """`2 h 05 min`, `7 min`, `0 min` — minutes are enough for a manager's reading.
+    """`2 h 05 min`, `7 min`, `< 1 min`, `0 min` — minutes are enough for a manager's
+    reading, but a few seconds of activity are not nothing: a first upload's 20 s
+    read "0 min", as if the agent had sent nothing.
 
     Written the same in French and English (h and min are international units).
     """
     minutes = round((ms or 0) / 60000)
+    if minutes == 0 and (ms or 0) > 0:
+        return "< 1 min"
     hours, minutes = divmod(minutes, 60)
     if hours:
         return f"{hours} h {minutes:02d} min"

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import timezone, translation
 
-from oxytrack.web.formatting import fold, format_local_time, format_number, format_percent
+from oxytrack.web.formatting import (
+    fold,
+    format_duration,
+    format_local_time,
+    format_number,
+    format_percent,
+)
 
 NBSP = "\xa0"
 
@@ -105,3 +111,19 @@ def test_an_unknown_or_missing_zone_falls_back_to_the_server_zone() -> None:
         assert format_local_time(WINTER, "Mars/Olympus") == "01/12/2026 19:02"
         assert format_local_time(WINTER, None) == "01/12/2026 19:02"
         assert format_local_time(None, "Europe/Paris") == ""
+
+
+@pytest.mark.parametrize(
+    ("ms", "shown"),
+    [
+        (None, "0 min"),
+        (0, "0 min"),
+        (1, "< 1 min"),
+        (30_000, "< 1 min"),
+        (30_001, "1 min"),
+        (7 * 60_000, "7 min"),
+        (2 * 3_600_000 + 5 * 60_000, "2 h 05 min"),
+    ],
+)
+def test_a_few_seconds_of_activity_do_not_read_as_none(ms: int | None, shown: str) -> None:
+    assert format_duration(ms) == shown
