@@ -70,3 +70,40 @@ def test_a_grid_cell_opens_the_employees_day(web: Browser) -> None:
     page.wait_for_selector("#timeline-chart .main-svg")
     assert page.locator("#total-active").inner_text() == "2 h 00 min"
     assert page.locator("h1").inner_text() == "Jeanne Dupont"
+
+
+def test_a_category_name_with_template_syntax_shows_as_written(web: Browser) -> None:
+    # A rule's name is text typed by a super-admin: plotly must never read it as a
+    # hover template ("%{y}") or as markup.
+    from oxytrack.categories.models import Category
+
+    tz = timezone.get_current_timezone()
+    yesterday = timezone.localdate() - timedelta(days=1)
+    nice = Agency.objects.create(name="Nice", time_zone=str(tz))
+    employee = Employee.objects.create(username="mleroy", agency=nice)
+    device = Device.objects.create(employee=employee, hostname="PC-02", time_zone=str(tz))
+    start = datetime.combine(yesterday, time(9), tzinfo=tz)
+    add_to_rollups(
+        store_spans(device, [RawSpan(start, 2 * 3_600_000, "visites.exe", "Tournée", True)])
+    )
+    name = "Visites %{y} <i>à domicile</i>"
+    Category.objects.create(name=name, colour="#aa3377", app_pattern="^visites", order=0)
+    User.objects.create_superadmin("chef@example.com", PASSWORD)
+    web.login("chef@example.com", PASSWORD)
+    page = web.page
+
+    web.go(f"/analytics/team/?team={team_key(nice.pk)}")
+    page.wait_for_selector("#category-days-chart .main-svg")
+    bars = page.locator("#category-days-chart .bars path").all()
+    drawn = [b for b in bars if (box := b.bounding_box()) is not None and box["height"] > 1]
+    assert len(drawn) == 1  # yesterday's two hours, the other days empty
+    drawn[0].scroll_into_view_if_needed()
+    box = drawn[0].bounding_box()
+    assert box is not None
+    # plotly's drag layer lies over the bars: hover the point, as a mouse does.
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    label = page.locator("#category-days-chart .hoverlayer .hovertext")
+    label.first.wait_for()
+    text = label.first.text_content() or ""
+    assert name in text, text
+    assert "2 h" in text

@@ -51,7 +51,7 @@ def _chart_data(charts: queries.CategoryCharts) -> dict[str, Any]:
             {"name": chart_label(_category_name(c)), "colour": c.colour}
             for c in series
         ],
-        "hours": [[round(ms / hours, 2) for ms in s.days] for s in charts.series],
+        "hours": [[round(ms / hours, 3) for ms in s.days] for s in charts.series],
         "teams": [
             {
                 "name": chart_label(f"{t.agency} / {t.service}"),

@@ -43,11 +43,14 @@
       var name = plain(category.name);
       return { type: "bar", name: name, x: data.days, y: data.hours[i],
         marker: { color: category.colour },
-        hovertemplate: "%{x}<br>%{y} h<extra>" + name + "</extra>" };
+        // The name through %{fullData.name}, never spliced into the template: a
+        // category named "%{x}" would otherwise be read as template syntax.
+        hovertemplate: "%{x}<br>%{y} h<extra>%{fullData.name}</extra>" };
     });
     var layout = { barmode: "stack", height: 360, margin: { t: 10, b: 40, l: 50, r: 10 },
-      yaxis: { title: { text: plain(data.labels.hours) } }, xaxis: { type: "date" },
-      legend: { orientation: "h" } };
+      // Never below zero, even when every bar is (a first day's few seconds).
+      yaxis: { title: { text: plain(data.labels.hours) }, rangemode: "tozero" },
+      xaxis: { type: "date" }, legend: { orientation: "h" } };
     Plotly.react(el, traces, layout, CONFIG);
   }
 
@@ -61,7 +64,7 @@
       return { type: "bar", orientation: "h", name: name, y: teams,
         x: data.teams.map(function (t) { return t.shares[i]; }),
         marker: { color: category.colour },
-        hovertemplate: "%{y}<br>%{x} %<extra>" + name + "</extra>" };
+        hovertemplate: "%{y}<br>%{x} %<extra>%{fullData.name}</extra>" };
     });
     var layout = { barmode: "stack", height: Math.max(220, 80 + 36 * teams.length),
       margin: { t: 10, b: 40, l: 10, r: 10 },

@@ -30,7 +30,8 @@
     var traces = data.categories.map(function (c) {
       return { type: "bar", name: plain(c[0]), x: x, y: c[2].map(hours),
         marker: { color: c[1] }, customdata: when,
-        hovertemplate: "%{customdata}<br>%{y} h<extra>" + plain(c[0]) + "</extra>" };
+        // The name through %{fullData.name}, never spliced: it may hold "%{…}".
+        hovertemplate: "%{customdata}<br>%{y} h<extra>%{fullData.name}</extra>" };
     });
     if (data.average.length) {
       traces.push({ type: "scatter", mode: "lines+markers", name: plain(data.labels.average),
