@@ -47,7 +47,7 @@
     return chars.length > MAX_LABEL ? chars.slice(0, MAX_LABEL - 1).join("") + "…" : chars.join("");
   }
 
-  function hours(ms) { return Math.round(ms / 36000) / 100; }
+  function hours(ms) { return Math.round(ms / 3600) / 1000; }  // a few seconds still show
 
   function readData(root) {
     var node = root.querySelector ? root.querySelector("#chart-data") : null;
@@ -128,8 +128,9 @@
       y: data.days.map(function (d) { return hours(d[2]); }), marker: { color: IDLE_COLOUR },
       hovertemplate: "%{x}<br>%{y} h<extra>" + plain(data.labels.idle) + "</extra>" });
     var layout = { barmode: "stack", height: 340, margin: { t: 10, b: 40, l: 50, r: 10 },
-      yaxis: { title: { text: plain(data.labels.hours) } }, xaxis: { type: "date" },
-      legend: { orientation: "h", traceorder: "normal" } };
+      // Never below zero, even when every bar is (a first day's few seconds).
+      yaxis: { title: { text: plain(data.labels.hours) }, rangemode: "tozero" },
+      xaxis: { type: "date" }, legend: { orientation: "h", traceorder: "normal" } };
     Plotly.react(el, traces, layout, CONFIG);
   }
 
