@@ -21,6 +21,7 @@ module costs a few seconds of setup beside its browser time.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 import pytest
 import requests
 
-from e2e.test_first_day import API, _command
+from e2e.test_first_day import API, EMAIL, PASSWORD, _command
 from oxytrack.dashboard.tests.browser import (  # noqa: F401 (fixtures)
     Browser,
     chromium,
@@ -111,16 +112,18 @@ class Agent:
         self.base = base
         self.token = token
         now = datetime.now().astimezone().replace(microsecond=0)
-        # Before noon, the timeline's day is today; after it, still today (2 h back).
-        self.start = now - timedelta(hours=2)
+        self.start = now - timedelta(hours=3)
+        self.day = self.start.date()
 
     def spans(self, pairs: list[tuple[str, str]], seconds: int = 120) -> list[dict[str, Any]]:
         out = []
         for app, title in pairs:
+            # The template and bidi titles get the most time: among the pie's 7 slices.
+            duration = 2 * seconds if title in PLOTLY or title in BIDI else seconds
             out.append(
                 {
                     "start": self.start.isoformat(),
-                    "duration_s": seconds,
+                    "duration_s": duration,
                     "app": app,
                     "title": title,
                     "active": True,
@@ -128,7 +131,7 @@ class Agent:
                     "clicks": 1,
                 }
             )
-            self.start += timedelta(seconds=seconds)
+            self.start += timedelta(seconds=duration)
         return out
 
     def send(self, spans: list[dict[str, Any]] | None = None, raw: bytes | None = None) -> Any:
@@ -170,7 +173,7 @@ def upload_corpus(base: str) -> Agent:
     agent = Agent(base, _device(base))
     pairs = [(APP, title) for title in STORED] + [(app, f"Fenêtre de {app}") for app in APPS]
     # The hostile titles get the most time: in the pie's slices and the bars.
-    reply = agent.send(agent.spans(pairs, seconds=300))
+    reply = agent.send(agent.spans(pairs, seconds=240))
     assert reply.status_code == 200, reply.text
     assert reply.json()["accepted"] == len(pairs)
 
@@ -216,3 +219,158 @@ def test_the_api_stores_or_refuses_each_hostile_batch_clearly(web_server: str) -
     assert LONG_WORD[:TITLE_MAX] in titles
     assert not any("\x00" in t or "\ud800" in t for t in titles)
     assert max(len(t) for t in titles) == TITLE_MAX
+
+
+# What the corpus would create if any of it ran or became markup.
+_PLANTED = """() => ({
+  imgs: document.querySelectorAll('img[src="x"], img[onerror]').length,
+  scripts: Array.from(document.scripts).filter(
+    s => s.type !== 'application/json' && /xss|pwned/.test(s.textContent)).length,
+  // json_script data: one element each, whole (a "</script>" in it would end it early).
+  data: Array.from(document.querySelectorAll('script[type="application/json"]')).filter(
+    s => { try { JSON.parse(s.textContent); return false; } catch (e) { return true; } }).length,
+  svgs: document.querySelectorAll('svg[onload]').length,
+  links: document.querySelectorAll('a[href^="javascript:"]').length,
+  bolds: Array.from(document.querySelectorAll('b, i')).filter(
+    e => /gras|italique/.test(e.textContent)).length,
+  title: document.title,
+})"""
+
+
+def _clean_page(web: Browser, path: str, wait: str | None = None) -> dict[str, Any]:
+    """Open `path`, wait for `wait` (a selector), check nothing of the corpus ran."""
+    web.go(path)
+    if wait:
+        web.page.wait_for_selector(wait)
+    planted = web.page.evaluate(_PLANTED)
+    assert planted["imgs"] == planted["scripts"] == planted["svgs"] == planted["data"] == 0, (
+        path,
+        planted,
+    )
+    assert planted["links"] == planted["bolds"] == 0, (path, planted)
+    assert "pwned" not in planted["title"] and "<" not in planted["title"], (path, planted)
+    assert web.dialogs == [] and web.errors == [], (path, web.dialogs, web.errors)
+    return planted
+
+
+def _hover_texts(web: Browser, chart: str, marks: str) -> list[str]:
+    """Hover each drawn mark of a plotly chart as a mouse does; the hover boxes' text."""
+    page = web.page
+    texts = []
+    for mark in page.locator(f"{chart} {marks}").all():
+        box = mark.bounding_box()
+        if box is None or box["width"] < 2 or box["height"] < 2:
+            continue
+        mark.scroll_into_view_if_needed()
+        box = mark.bounding_box()
+        assert box is not None
+        # plotly's drag layer lies over the marks: move the mouse, do not hover the node.
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        label = page.locator(f"{chart} .hoverlayer .hovertext")
+        try:
+            label.first.wait_for(timeout=2000)
+        except Exception:  # noqa: S112 (a slice too thin to take the pointer)
+            continue
+        texts.extend(t or "" for t in label.all_text_contents())
+        page.mouse.move(0, 0)
+    return texts
+
+
+def test_every_page_shows_the_corpus_as_text(web: Browser, web_server: str) -> None:
+    from oxytrack.analytics.team import team_key
+    from oxytrack.org.models import Agency, Employee, Service
+
+    agent = upload_corpus(web_server)
+    _command("create_superadmin", "--email", EMAIL, "--password-stdin", stdin=PASSWORD + "\n")
+    employee = Employee.objects.get(username="jdupont")
+    team = team_key(Agency.objects.get().pk, Service.objects.get().pk)
+    page = web.page
+    page.set_default_timeout(30_000)  # two cores shared: a first load may be slow
+    web.login(EMAIL, PASSWORD)
+    title = page.title()
+
+    for path in ("/", "/?q=%3Cimg", "/search/?machine=%3Cimg+src%3Dx", "/search/?name=DUPONT"):
+        _clean_page(web, path, "#employees-body tbody")
+        assert page.locator("#employees-body tbody tr", has_text="jdupont").count() == 1, path
+    assert page.title() == title.replace("Accueil", "Recherche")  # unchanged by the corpus
+
+    detail = f"/employees/{employee.public_id}/"
+    day = agent.day.isoformat()
+    for group in ("title", "app", "category"):
+        _clean_page(web, f"{detail}?group={group}", "#pie-chart .main-svg")
+    # Titles as written in the table, the bidi ones isolated and their controls marked.
+    _clean_page(web, f"{detail}?group=title&per_page=100", "#titles-body tbody")
+    # textContent: innerText would collapse the leading spaces of a formula.
+    cells = page.locator("#titles-body tbody td bdi").all_text_contents()
+    for text in STORED:
+        assert stored(text) in cells, text
+    marks = page.evaluate(
+        """Array.from(document.querySelectorAll('#titles-body .bidi-control'))
+             .map(m => getComputedStyle(m, '::before').content)"""
+    )
+    assert {'"⟨RLO⟩"', '"⟨RLI⟩"', '"⟨PDI⟩"', '"⟨LRI⟩"'} <= set(marks), marks
+
+    # The pie's legend and hover boxes: template syntax and markup as written.
+    legend = page.evaluate(
+        "Array.from(document.querySelectorAll('#pie-chart .legendtext')).map(e => e.textContent)"
+    )
+    assert not any("\u202e" in t or "\u2067" in t for t in legend), legend
+    hovers = _hover_texts(web, "#pie-chart", "path.surface")
+    joined = "\n".join(hovers + legend)
+    assert PLOTLY[0] in joined, joined
+    assert PLOTLY[1] in joined, joined
+    assert "Facture ⟨RLO⟩gpj.exe" in joined, joined
+    assert "Rapport ⟨RLI⟩" in joined, joined
+    # Its hover box: our "%{percent}" as written, then the share plotly computed.
+    box = next(t for t in hovers if PLOTLY[0] in t)
+    assert re.search(r"\d,\d+\s?%", box.replace(PLOTLY[0], "")), box
+
+    # Grouped by app: the hostile app names in the pie, as written.
+    _clean_page(web, f"{detail}?group=app", "#pie-chart .main-svg")
+    legend = page.evaluate(
+        "Array.from(document.querySelectorAll('#pie-chart .legendtext')).map(e => e.textContent)"
+    )
+    joined = "\n".join(_hover_texts(web, "#pie-chart", "path.surface") + legend)
+    assert "%{y}<extra>app</extra>.exe" in joined, joined
+    assert "<img src=x onerror=alert('xss-app')>.exe" in joined, joined
+    assert "⟨RLO⟩exe.gpj" in joined, joined
+
+    # The day's timeline.
+    _clean_page(web, f"{detail}?start={day}&end={day}&day={day}", "#timeline-chart .main-svg")
+
+    # The team overview, the team's and the employee's trends: bars hovered.
+    _clean_page(web, f"/analytics/team/?team={team}", "#category-days-chart .main-svg")
+    _clean_page(web, f"/analytics/trends/team/?team={team}", "#trends-chart .main-svg")
+    _clean_page(
+        web, f"/analytics/trends/employees/{employee.public_id}/", "#trends-chart .main-svg"
+    )
+
+    # The category form's preview: a pattern that matches the corpus, its titles as text.
+    _clean_page(web, "/settings/categories/new/", "#category-form")
+    page.fill("#category-form [name=title_pattern]", "xss|HYPERLINK|%\\{")
+    page.locator("#category-preview", has_text="xss").wait_for()
+    _assert_clean(web, "categories preview")
+    preview = page.locator("#category-preview").inner_text()
+    assert "<script>alert('xss-script')</script>" in preview, preview
+    assert "%{x} %{y:.2f}" in preview, preview
+
+    # The audit log: the enrolment (a hostile host name) and an export with a hostile filter.
+    export = page.request.get(
+        f"{web_server}{detail}export.csv",
+        params={"start": day, "end": day, "q": "<svg onload=alert(1)>"},
+    )
+    assert export.status == 200, export.text()
+    _clean_page(web, "/audit/", "table")
+    audit = page.locator("main").text_content() or ""
+    assert "<svg onload=alert(1)>" in audit, audit  # the export's filter, as text
+    assert page.title() != "" and "pwned" not in page.title()
+
+
+def _assert_clean(web: Browser, where: str) -> dict[str, Any]:
+    """No element of the corpus's making, no dialog, no page error, the title intact."""
+    planted = web.page.evaluate(_PLANTED)
+    made = {k: planted[k] for k in ("imgs", "scripts", "svgs", "data", "links", "bolds")}
+    assert made == dict.fromkeys(made, 0), (where, planted)
+    assert "pwned" not in planted["title"] and "<" not in planted["title"], (where, planted)
+    assert web.dialogs == [] and web.errors == [], (where, web.dialogs, web.errors)
+    return planted
