@@ -43,9 +43,11 @@ DELIMITERS = {"comma": ",", "semicolon": ";"}
 
 
 def csv_cell(value: object) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ (or tab/CR) gets a quote."""
+    """A cell a spreadsheet will not run: text starting with = + - @ (or tab/CR) gets a quote,
+    also after leading blanks ("  =HYPERLINK(…)"): LibreOffice's CSV import can trim them
+    ("Trim spaces"), as Excel's Power Query does, and the formula then runs."""
     text = str(value)
-    if text and text[0] in "=+-@\t\r":
+    if text and (text[0] in "=+-@\t\r" or text.lstrip()[:1] in ("=", "+", "-", "@")):
         return "'" + text
     return text
 

@@ -18,7 +18,17 @@ from openpyxl import load_workbook
 from oxytrack.web.export import export_filename_stem, table_export
 from oxytrack.web.tables import BaseTable, DurationColumn, configure
 
-HOSTILE = ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1)", "\tTab", "\rCR"]
+HOSTILE = [
+    "=cmd|' /C calc'!A0",
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    # Blanks first: a CSV import that trims them (LibreOffice's option) runs the rest.
+    '  =HYPERLINK("http://evil.example","x")',
+    "\u00a0 \t+1",
+    "\tTab",
+    "\rCR",
+]
 
 
 class Minutes(tables.Column):
