@@ -20,6 +20,8 @@ module costs a few seconds of setup beside its browser time.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import uuid
@@ -28,6 +30,7 @@ from typing import Any
 
 import pytest
 import requests
+from openpyxl import load_workbook
 
 from e2e.test_first_day import API, EMAIL, PASSWORD, _command
 from oxytrack.dashboard.tests.browser import (  # noqa: F401 (fixtures)
@@ -374,3 +377,86 @@ def _assert_clean(web: Browser, where: str) -> dict[str, Any]:
     assert "pwned" not in planted["title"] and "<" not in planted["title"], (where, planted)
     assert web.dialogs == [] and web.errors == [], (where, web.dialogs, web.errors)
     return planted
+
+
+# What a spreadsheet reads as a formula (web/export.py's csv_cell), also after blanks:
+# LibreOffice's CSV import may trim them ("Trim spaces"), Excel's Power Query does.
+_FORMULA = re.compile(r"^[\s]*[=+\-@]")
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith("\ufeff".encode()), data[:20]  # the BOM, so Excel reads UTF-8
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def _xlsx_rows(data: bytes) -> list[list[Any]]:
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    rows = []
+    for row in sheet.iter_rows():
+        for cell in row:
+            # Typed text (or a number or date): never a formula, whatever it starts with.
+            assert cell.data_type != "f", (cell.coordinate, cell.value)
+        rows.append([cell.value for cell in row])
+    return rows
+
+
+def _exported(value: str) -> str:
+    """A stored text as an export writes it: bidi controls as marks, then the formula guard."""
+    from oxytrack.web.export import csv_cell
+    from oxytrack.web.formatting import chart_label
+
+    return csv_cell(chart_label(value))
+
+
+def _neutral(rows: list[list[Any]], where: str) -> list[str]:
+    """Every text cell of `rows`; none that a spreadsheet would run."""
+    texts = [c for row in rows for c in row if isinstance(c, str)]
+    for text in texts:
+        assert not _FORMULA.match(text), (where, text)
+    return texts
+
+
+def test_exports_neutralise_every_formula_and_keep_the_text(web: Browser, web_server: str) -> None:
+    from oxytrack.org.models import Employee
+
+    agent = upload_corpus(web_server)
+    _command("create_superadmin", "--email", EMAIL, "--password-stdin", stdin=PASSWORD + "\n")
+    employee = Employee.objects.get(username="jdupont")
+    web.page.set_default_timeout(30_000)
+    web.login(EMAIL, PASSWORD)
+    day = agent.day.isoformat()
+    detail = f"/employees/{employee.public_id}/export.csv"
+    downloads = {
+        "titres": (detail, {"start": day, "end": day}),
+        "applications": (detail, {"start": day, "end": day, "group": "app"}),
+        "accueil": ("/", {}),
+        # A filter the audit log then records: the formula reaches its export too.
+        "filtre": (detail, {"start": day, "end": day, "q": FORMULAS[0][:20]}),
+        "audit": ("/audit/", {}),
+    }
+    texts: dict[str, list[str]] = {}
+    for name, (path, params) in downloads.items():
+        for fmt in ("csv", "xlsx"):
+            reply = web.page.request.get(web_server + path, params={**params, "format": fmt})
+            assert reply.status == 200, (name, fmt, reply.status, reply.text()[:300])
+            assert "attachment" in reply.headers["content-disposition"], (name, fmt)
+            body = reply.body()
+            rows = _csv_rows(body) if fmt == "csv" else _xlsx_rows(body)
+            texts[f"{name}.{fmt}"] = _neutral(rows, f"{name}.{fmt}")
+
+    for fmt in ("csv", "xlsx"):
+        titles = texts[f"titres.{fmt}"]
+        # Every hostile title round-trips: as stored, bidi controls marked, formulas quoted.
+        for title in [*STORED, "NUL\x00au\x00milieu", "T" * MB, LONG_WORD]:
+            assert _exported(stored(title)) in titles, (fmt, title[:80])
+        assert '\'=HYPERLINK("http://evil.example","tab")' in titles  # its tab removed
+        assert "Facture ⟨RLO⟩gpj.exe" in titles
+        assert not any("\x00" in t or "\ud800" in t or "\u202e" in t for t in titles)
+        apps = texts[f"applications.{fmt}"]
+        assert '\'=HYPERLINK("http://evil.example","app")' in apps, apps
+        assert "⟨RLO⟩exe.gpj" in apps, apps
+        assert len(texts[f"filtre.{fmt}"]) > 1  # the header and the matching title
+        # The audit entry's detail (JSON text, starting with "{"): the filter as typed.
+        assert any("=HYPERLINK" in t for t in texts[f"audit.{fmt}"]), texts[f"audit.{fmt}"]
+        # The enrolment's host name on the home table.
+        assert any("PC-<img src=x onerror=alert('xss-host')>" in t for t in texts[f"accueil.{fmt}"])
