@@ -335,6 +335,9 @@ OXYTRACK_API_CALLS_PER_MINUTE = env_int("OXYTRACK_API_CALLS_PER_MINUTE", 300, mi
 # and day: past this many employee-days (105 employees over a year, about 5 s
 # on SQLite) the BI API asks for a shorter range or a smaller team (422).
 OXYTRACK_API_MAX_EMPLOYEE_DAYS = env_int("OXYTRACK_API_MAX_EMPLOYEE_DAYS", 40_000, minimum=1)
+# PostgreSQL: how long a batch's write transaction waits for a lock another session
+# holds before the upload is retried, then answered 503 (SQLite: its busy timeout).
+OXYTRACK_DB_LOCK_TIMEOUT_S = env_int("OXYTRACK_DB_LOCK_TIMEOUT_S", 5, minimum=1)
 OXYTRACK_MAX_BATCH_BYTES = env_int("OXYTRACK_MAX_BATCH_BYTES", 4 * 1024 * 1024, minimum=1024)
 OXYTRACK_MAX_TITLE_CHARS = 1024
 OXYTRACK_MAX_FUTURE_S = 5 * 60

@@ -373,6 +373,14 @@ def _insert_spans(params: list[Any]) -> None:
 def _store(writes: _Writes) -> None:
     prepared = writes.prepared
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A lock held by another session (a long purge, a LOCK TABLE) must not
+            # hold this upload forever: past it, a retry, then 503 with Retry-After.
+            # SET LOCAL: this transaction only, never a migration's or a purge's.
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true)",
+                [f"{settings.OXYTRACK_DB_LOCK_TIMEOUT_S * 1000}ms"],
+            )
         # The device row first: on PostgreSQL its row lock serialises two
         # uploads of one device, so their overlap checks cannot both pass
         # (on SQLite the IMMEDIATE transaction already serialises writers).

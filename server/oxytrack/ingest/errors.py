@@ -84,7 +84,14 @@ def is_lock_error(exc: OperationalError) -> bool:
     text = str(exc).lower()
     return any(
         words in text
-        for words in ("locked", "busy", "deadlock", "could not serialize", "could not obtain lock")
+        for words in (
+            "locked",
+            "busy",
+            "deadlock",
+            "could not serialize",
+            "could not obtain lock",
+            "lock timeout",  # PostgreSQL: "canceling statement due to lock timeout"
+        )
     )
 
 

@@ -17,13 +17,21 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from oxytrack.ingest.tests.live import LiveServer, live_server, suite_server  # noqa: F401
+from oxytrack.ingest.tests.live import (  # noqa: F401
+    LiveServer,
+    fresh_postgres_database,
+    live_server,
+    suite_backend,
+    suite_server,
+)
 from oxytrack.ingest.tests.live import request as http
 
 pytestmark = pytest.mark.slow
@@ -154,31 +162,55 @@ def test_concurrent_uploads_are_each_stored_exactly_once(suite_server: LiveServe
     assert counts["keys"] == sent * 3 == counts["rollup_keys"]
 
 
-@pytest.mark.once
-def test_a_locked_database_answers_503_with_retry_after(tmp_path: Path) -> None:
-    # SQLite only: its single writer lock is what can stay busy. A 1 s busy
-    # timeout keeps the test short (production waits 5 s per attempt). Its
-    # server's SQLite file does not depend on DATABASE_URL: once is enough.
-    with live_server(tmp_path, extra_env={"OXYTRACK_SQLITE_TIMEOUT_S": "1"}) as live:
-        (token,) = _enroll(live, 1)
-        holder = sqlite3.connect(tmp_path / "oxytrack.sqlite3", isolation_level=None)
-        conn = live.connection()
+@contextmanager
+def _held_write_lock(live: LiveServer, var_dir: Path, backend: str) -> Iterator[None]:
+    """Another session holding the write lock an upload needs, until the block ends."""
+    if backend == "sqlite":
+        holder = sqlite3.connect(var_dir / "oxytrack.sqlite3", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another writer that does not let go
         try:
-            holder.execute("BEGIN IMMEDIATE")  # another writer that does not let go
-            payload = _batch(0, 0)
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    import psycopg
+
+    with psycopg.connect(live.env["DATABASE_URL"]) as pg_holder:
+        # A long maintenance transaction: every write to the batch table waits.
+        pg_holder.execute("LOCK TABLE ingest_batch IN EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            pg_holder.rollback()
+
+
+def test_a_locked_database_answers_503_with_retry_after(tmp_path: Path) -> None:
+    # Both backends: SQLite's single writer lock, a PostgreSQL table lock (without a
+    # lock timeout the upload waited for as long as the lock was held: forever).
+    # Waits of 1 s keep it short (production: 5 s per attempt).
+    backend = suite_backend()
+    timeouts = {"OXYTRACK_SQLITE_TIMEOUT_S": "1", "OXYTRACK_DB_LOCK_TIMEOUT_S": "1"}
+    with ExitStack() as stack:
+        url = stack.enter_context(fresh_postgres_database()) if backend != "sqlite" else None
+        live = stack.enter_context(live_server(tmp_path, database_url=url, extra_env=timeouts))
+        (token,) = _enroll(live, 1)
+        conn = live.connection()
+        stack.callback(conn.close)
+        payload = _batch(0, 0)
+        with _held_write_lock(live, tmp_path, backend):
+            began = time.monotonic()
             status, headers, reply = _post(conn, token, payload)
-            assert status == 503
+            waited = time.monotonic() - began
+            assert status == 503, reply
             assert reply["code"] == "busy"
             assert int(headers["Retry-After"]) > 0
-            holder.execute("ROLLBACK")
-            # The agent retries the same batch later: stored once.
-            status, _, reply = _post(conn, token, payload)
-            assert status == 200 and reply["duplicate"] is False
-            status, _, reply = _post(conn, token, payload)
-            assert status == 200 and reply["duplicate"] is True
-        finally:
-            conn.close()
-            holder.close()
+            assert waited < 10  # three tries of 1 s, not as long as the lock is held
+        # The agent retries the same batch later: stored once.
+        status, _, reply = _post(conn, token, payload)
+        assert status == 200 and reply["duplicate"] is False
+        status, _, reply = _post(conn, token, payload)
+        assert status == 200 and reply["duplicate"] is True
         counts = json.loads(live.manage("shell", "-c", COUNT_SCRIPT).splitlines()[-1])
         assert counts["batches"] == 1
         assert counts["span_ms"] == SPANS_PER_BATCH * 10_000 == counts["rollup_ms"]
