@@ -129,7 +129,7 @@
       hovertemplate: "%{x}<br>%{y} h<extra>" + plain(data.labels.idle) + "</extra>" });
     var layout = { barmode: "stack", height: 340, margin: { t: 10, b: 40, l: 50, r: 10 },
       // Never below zero, even when every bar is (a first day's few seconds).
-      yaxis: { title: { text: plain(data.labels.hours) }, rangemode: "tozero" },
+      yaxis: { title: { text: plain(data.labels.hours) }, rangemode: "tozero", automargin: true },
       xaxis: { type: "date" }, legend: { orientation: "h", traceorder: "normal" } };
     Plotly.react(el, traces, layout, CONFIG);
   }

@@ -49,7 +49,7 @@
     });
     var layout = { barmode: "stack", height: 360, margin: { t: 10, b: 40, l: 50, r: 10 },
       // Never below zero, even when every bar is (a first day's few seconds).
-      yaxis: { title: { text: plain(data.labels.hours) }, rangemode: "tozero" },
+      yaxis: { title: { text: plain(data.labels.hours) }, rangemode: "tozero", automargin: true },
       xaxis: { type: "date" }, legend: { orientation: "h" } };
     Plotly.react(el, traces, layout, CONFIG);
   }
