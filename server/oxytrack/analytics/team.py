@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from oxytrack.accounts.models import User
 from oxytrack.activity import past_totals
+from oxytrack.activity.days import MondayOf
 from oxytrack.activity.heatmap import Heatmap, HourlySums, heatmap_of, hourly_sums
 from oxytrack.activity.models import DailyTotal, DailyUsage
 from oxytrack.categories.classify import Category, current_categories
@@ -230,18 +231,30 @@ def grid_cells(employee_ids: list[int], columns: list[GridColumn]) -> dict[tuple
     """Active milliseconds per (employee id, column key) for these employees (a page).
 
     A pair is present when the employee has a rollup in that column, even of 0 ms
-    (screen on, nobody working): the page tells "0 h" from "no data".
+    (screen on, nobody working): the page tells "0 h" from "no data". Weekly columns
+    are summed by the database per (employee, Monday): a page of a year is some 2,600
+    rows instead of 18,000 days.
     """
     if not employee_ids or not columns:
         return {}
-    column_of = _column_of(columns)
-    cells: dict[tuple[int, str], int] = defaultdict(int)
     rows = DailyTotal.objects.filter(
         employee__in=employee_ids, day__range=(columns[0].start, columns[-1].end)
-    ).values_list("employee", "day", "active_ms")
-    for employee, day, active_ms in rows:
-        cells[(employee, column_of[day])] += active_ms
-    return dict(cells)
+    )
+    if columns[0].weekly:
+        # Columns are ISO weeks cut to the range: the Monday of any day names its column.
+        column_of = {col.start - timedelta(days=col.start.weekday()): col.key for col in columns}
+        per_week = (
+            rows.annotate(monday=MondayOf("day"))
+            .values_list("employee", "monday")
+            .annotate(active=Sum("active_ms"))
+            .order_by()
+        )
+        return {(employee, column_of[monday]): int(ms) for employee, monday, ms in per_week}
+    column_of = _column_of(columns)
+    return {
+        (employee, column_of[day]): active_ms
+        for employee, day, active_ms in rows.values_list("employee", "day", "active_ms")
+    }
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ on the Wednesday: their Monday goes with them.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from oxytrack.accounts.models import User
 from oxytrack.activity.models import DailyTotal
@@ -202,3 +202,22 @@ def test_each_team_has_its_share_of_categories(week: Week, superadmin: User) -> 
         ("Nice", "Facturation"): (30 * H, {"Bureautique": 5 * H, "Web": 25 * H}),
     }
     assert [t.agency for t in charts.teams] == ["Fort-de-France", "Nice"]
+
+
+def test_weekly_columns_cut_to_the_range_and_across_a_year_end(org: Org) -> None:
+    # 2026 has an ISO week 53: Monday 28 December 2026 to Sunday 3 January 2027.
+    employee = org.employees["nice_facturation"]
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    for day, hours in [
+        (date(2026, 12, 16), 1),  # a Wednesday: its week starts before the range
+        (date(2026, 12, 31), 2),
+        (date(2027, 1, 3), 3),
+        (date(2027, 1, 4), 0),  # data without active time: "0 h", not "no data"
+    ]:
+        DailyTotal.objects.create(
+            employee=employee, day=day, active_ms=hours * H, first_start=at, last_end=at
+        )
+    columns = team.grid_columns(date(2026, 12, 17), date(2027, 1, 31))
+    assert columns[0].key == "w2026-51" and columns[0].start == date(2026, 12, 17)
+    cells = team.grid_cells([employee.pk], columns)
+    assert cells == {(employee.pk, "w2026-53"): 5 * H, (employee.pk, "w2027-01"): 0}
