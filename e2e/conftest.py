@@ -32,6 +32,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
+from oxytrack.conftest import (  # noqa: F401 (an autouse fixture, imported to apply here)
+    _forget_process_state,
+)
 from oxytrack.ingest.tests.live import collected_static_root
 
 BIN = Path(sys.executable).parent
