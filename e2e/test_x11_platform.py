@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oxytrack_agent.platforms import DESKTOP_APP
+from oxytrack_agent.platforms import DESKTOP_APP, Window
 from oxytrack_agent.platforms.x11 import X11Platform
 
 from .conftest import XSession, start_openbox, start_xvfb, stop_process
@@ -53,6 +53,42 @@ def test_ewmh_gives_app_title_pid_and_idle(x_session: XSession) -> None:
         x_session.xdotool("key", "a")
         assert platform.idle_seconds() < 0.5
         assert platform.session_locked() is False
+    finally:
+        platform.close()
+
+
+def test_a_focus_change_still_being_read_when_a_sample_asks_is_not_missed(
+    x_session: XSession,
+) -> None:
+    # Reading the new window takes round trips; on a loaded machine a sample
+    # asked meanwhile, missed the change and gave the keys typed in the new
+    # window to the old one (a red CI once).
+    a = x_session.open_window("Oxyone", "avant")
+    b = x_session.open_window("Oxytwo", "après")
+    x_session.activate(a)
+    platform = X11Platform(x_session.display)
+    watcher = platform._watcher
+    assert watcher is not None
+    read = watcher._reader.focused_window
+
+    def read_slowly() -> Window | None:
+        time.sleep(0.3)  # the round trips of a loaded machine
+        return read()
+
+    watcher._reader.focused_window = read_slowly  # type: ignore[method-assign]
+    try:
+        before = time.monotonic()
+        x_session.activate(b)
+        switched = time.monotonic()
+        deadline = switched + 5
+        while not watcher._handling and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert watcher._handling, "the watcher never saw the focus change"
+        asked = time.monotonic()
+        changes = platform.changes(before, asked)
+        # At the change's own moment, not after the sample that asked.
+        assert changes.focus is not None and before < changes.focus <= switched
+        assert changes.windows[-1][1] is not None and changes.windows[-1][1].title == "après"
     finally:
         platform.close()
 

@@ -166,7 +166,14 @@ class ChangeWatcher:
     can place input on either side of a change it sees up to a second later,
     whichever thread read its event first. No polling: idle
     sessions cost nothing, and a busy one a wake-up per change.
+
+    Reading the window after a focus change takes several round trips (100 ms
+    and more on a loaded machine); a sample asking meanwhile would miss the
+    change, and the keys typed in the new window would count for the old one.
+    `changes` waits, at most CATCH_UP_S, for the events being handled.
     """
+
+    CATCH_UP_S = 0.5
 
     def __init__(self, display_name: str | None, clock: ServerClock | None = None) -> None:
         self._clock = clock or ServerClock()
@@ -182,6 +189,9 @@ class ChangeWatcher:
         self._titles = {atom("_NET_WM_NAME"), Xatom.WM_NAME}
         self._events: deque[tuple[float, str, Window | None]] = deque(maxlen=4096)
         self._lock = threading.Lock()
+        #: Set while the thread handles events the server sent (see CATCH_UP_S).
+        self._handling = False
+        self._caught_up = threading.Condition(self._lock)
         self._watched: Any | None = None
         self._stop_r, self._stop_w = os.pipe()
         self._root.change_attributes(event_mask=X.PropertyChangeMask)
@@ -199,7 +209,8 @@ class ChangeWatcher:
 
     def changes(self, after: float, until: float) -> Changes:
         """Focus/title changes (with the window then), locks and unlocks in (after, until]."""
-        with self._lock:
+        with self._caught_up:
+            self._caught_up.wait_for(lambda: not self._handling, timeout=self.CATCH_UP_S)
             self._asked_until = max(self._asked_until, until)
             # Older events can never be asked for again: the sampler moves on.
             while self._events and self._events[0][0] <= after:
@@ -251,10 +262,17 @@ class ChangeWatcher:
                 if self._stop_r in ready:
                     return
                 at = time.monotonic()
-                # Reading a window queues the events that arrive meanwhile:
-                # handle them all before sleeping again.
-                while self._display.pending_events():
-                    self._handle(self._display.next_event(), at)
+                with self._lock:
+                    self._handling = True
+                try:
+                    # Reading a window queues the events that arrive meanwhile:
+                    # handle them all before sleeping again.
+                    while self._display.pending_events():
+                        self._handle(self._display.next_event(), at)
+                finally:
+                    with self._caught_up:
+                        self._handling = False
+                        self._caught_up.notify_all()
         except Exception as exc:  # the X server went away: the sampler sees it too
             log.info("change watcher stopped: %s", type(exc).__name__)
 
