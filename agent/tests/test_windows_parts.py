@@ -154,6 +154,16 @@ def test_session_events_give_the_sampler_lock_moments() -> None:
     assert events.changes(11.0, 12.0) == Changes()
 
 
+def test_a_focus_change_noted_after_its_sample_goes_to_the_next_one() -> None:
+    events = SessionEvents()
+    assert events.changes(10.0, 11.0) == Changes()
+    # Seen at 10.9, noted once its window was read, after the sample at 11.0.
+    events.note_focus(10.9, Window("notepad", "a.txt", 4))
+    changes = events.changes(11.0, 12.0)
+    assert changes.focus is not None and 11.0 < changes.focus < 11.001
+    assert [w for _, w in changes.windows] == [Window("notepad", "a.txt", 4)]
+
+
 # --- windows and apps ---------------------------------------------------------------
 
 

@@ -156,6 +156,8 @@ class SessionEvents:
         self.end_handler: EndOfSession | None = None
         self._events: deque[tuple[float, str, Window | None]] = deque(maxlen=4096)
         self._lock = threading.Lock()
+        #: The latest `until` asked for: a change noted later is placed after it.
+        self._asked_until = float("-inf")
 
     @property
     def locked(self) -> bool:
@@ -188,16 +190,24 @@ class SessionEvents:
         with self._lock:
             change = self.state.apply(event)
             if change is not None:
-                self._events.append((at, change, None))
+                self._append(at, change, None)
 
     def note_focus(self, at: float, window: Window | None) -> None:
         """A foreground or title change seen at `at`, with the window read just after."""
         with self._lock:
-            self._events.append((at, "focus", window))
+            self._append(at, "focus", window)
+
+    def _append(self, at: float, kind: str, window: Window | None) -> None:
+        # Noted after the sampler read past its moment (the window is read
+        # before it is noted): at the earliest moment still open, rather than
+        # dropped with what the sampler has passed.
+        last = self._events[-1][0] if self._events else at
+        self._events.append((max(at, self._asked_until + 1e-6, last), kind, window))
 
     def changes(self, after: float, until: float) -> Changes:
         """Focus changes, locks and unlocks in (after, until] (monotonic)."""
         with self._lock:
+            self._asked_until = max(self._asked_until, until)
             # Older events can never be asked for again: the sampler moves on.
             while self._events and self._events[0][0] <= after:
                 self._events.popleft()
