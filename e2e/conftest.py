@@ -15,6 +15,7 @@ Every process is stopped by its handle in teardown, also on failure.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 import pytest
 import requests
 
@@ -264,6 +266,21 @@ class LiveServer:
     def stop(self) -> None:
         """Stop gunicorn and close the port (clients then get connection refused)."""
         stop_process(self.proc)
+        self.proc = None
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def kill9(self) -> None:
+        """SIGKILL gunicorn's master and workers at once (a crash), then close the port."""
+        assert self.proc is not None
+        master = psutil.Process(self.proc.pid)
+        procs = [master, *master.children(recursive=True)]
+        for proc in procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
+        psutil.wait_procs(procs, timeout=10)
+        self.proc.wait(10)
         self.proc = None
         if self.sock is not None:
             self.sock.close()
