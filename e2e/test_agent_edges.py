@@ -1,9 +1,11 @@
-"""Input at the edges and a clock stepped back: the real agent, X11 and server.
+"""Input at the edges and clock steps: the real agent, X11 and server.
 
 Keys typed 100 ms after a focus switch or an unlock land in the right span
-(the agent samples at 1 Hz but places input by its moment, from X events),
-and a wall clock stepped back by a minute (libfaketime, for the agent's
-process only) leaves spans that never overlap and return to true time.
+(the agent samples at 1 Hz but places input by its moment, from X events).
+A wall clock stepped back by a minute (libfaketime, for the agent's process
+only) leaves spans that never overlap and return to true time; one jumping a
+minute forward while the monotonic clock does not (a suspend, as the agent
+sees it) adds no time.
 """
 
 from __future__ import annotations
@@ -186,3 +188,60 @@ def test_a_wall_clock_stepped_back_a_minute_leaves_no_overlap_and_returns_to_tru
     assert started + 59 <= spans[0]["start"] <= started + 60 + 20
     assert "rejet" not in agent.cli("status").stdout.lower()
     assert os.environ.get("LD_PRELOAD") is None  # only the agent's process was faked
+
+
+@pytest.mark.skipif(
+    not FAKETIME_LIB.exists() or shutil.which("faketime") is None,
+    reason="Debian package faketime (scripts/test.sh installs it)",
+)
+def test_a_wall_clock_jumping_forward_as_after_a_suspend_adds_no_time(
+    x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any, tmp_path: Path
+) -> None:
+    wins = open_windows(x_session)
+    agent: Agent = agent_factory()
+    enroll(agent, oxytrack_server)
+    offset = tmp_path / "faketime"
+    offset.write_text("-60s\n")  # the PC's clock runs a minute slow
+    agent.env.update(
+        {
+            "LD_PRELOAD": str(FAKETIME_LIB),
+            "FAKETIME_TIMESTAMP_FILE": str(offset),
+            "FAKETIME_NO_CACHE": "1",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        }
+    )
+    x_session.activate(wins[0])
+    agent.start("--upload-interval", "2", "--idle-threshold", "300")
+    for i in range(6):
+        x_session.activate(wins[i % 2])
+        x_session.xdotool("key", "a")
+        time.sleep(1)
+    # The wall clock jumps a minute forward and the monotonic clock does not:
+    # what a suspend (or an NTP step forward) looks like to the agent.
+    offset.write_text("+0s\n")
+    jumped = time.time()
+    time.sleep(1.5)  # no key in the sample that sees the jump
+    for i in range(6):
+        x_session.activate(wins[i % 2])
+        x_session.xdotool("key", "a")
+        time.sleep(1)
+    code, _ = agent.stop()
+    ended = time.time()
+    assert code == 0, agent.log_text()
+    spans = oxytrack_server.spans(agent.device_id, since=jumped - 600)
+    assert spans, agent.log_text()
+    assert_no_overlap(spans)
+    # The minute jumped over is no time: one gap of a minute, anywhere else
+    # each span starts where the previous one ended.
+    gaps = [
+        b["start"] - (a["start"] + a["duration_s"])
+        for a, b in itertools.pairwise(spans)
+        if b["start"] - (a["start"] + a["duration_s"]) > 0.005
+    ]
+    assert gaps == [pytest.approx(60, abs=1.5)], spans
+    before = [s for s in spans if s["start"] < jumped - 30]
+    assert before and before[-1]["start"] + before[-1]["duration_s"] <= jumped - 60 + 1.5
+    # After it, true wall time; every key counted, in the window it was typed in.
+    assert spans[-1]["start"] + spans[-1]["duration_s"] == pytest.approx(ended, abs=1.5)
+    assert keys_per_title(spans) == Counter({TITLES["Oxyedgea"]: 6, TITLES["Oxyedgeb"]: 6})
+    assert "rejet" not in agent.cli("status").stdout.lower()
