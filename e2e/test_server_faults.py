@@ -16,12 +16,9 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import re
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -33,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from oxytrack.ingest.tests.live import collected_static_root
+from oxytrack.ingest.tests.live import live_server
 
 pytestmark = pytest.mark.once
 
@@ -42,7 +39,6 @@ THREADS = 2
 TIMEOUT_S = 5
 SQLITE_TIMEOUT_S = 1
 BATCHES = "/api/agent/v1/batches"
-_LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 
 
 @dataclass
@@ -88,64 +84,21 @@ class Served:
         )
 
 
-def _manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "oxytrack.manage", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return done.stdout.strip()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     var_dir = tmp_path_factory.mktemp("faults-var")
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "oxytrack.settings",
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "OXYTRACK_VAR_DIR": str(var_dir),
-            "OXYTRACK_STATIC_ROOT": str(collected_static_root()),
-            "OXYTRACK_WORKERS": str(WORKERS),
-            "OXYTRACK_THREADS": str(THREADS),
-            "OXYTRACK_TIMEOUT_S": str(TIMEOUT_S),
-            "OXYTRACK_SQLITE_TIMEOUT_S": str(SQLITE_TIMEOUT_S),
-        }
-    )
-    _manage(env, "migrate", "--noinput", "-v0")
-    key = _manage(env, "enrollment_key").splitlines()[-1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "oxytrack.manage", "serve", "--bind", "127.0.0.1:0"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    log: list[str] = []
-    ports: list[int] = []
-    found = threading.Event()
-
-    def drain() -> None:
-        # Keep reading so gunicorn never blocks on a full pipe.
-        assert process.stderr is not None
-        for raw in process.stderr:
-            line = raw.decode("utf-8", "replace").rstrip()
-            log.append(line)
-            match = _LISTENING.search(line)
-            if match and not ports:
-                ports.append(int(match.group(1)))
-                found.set()
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        if not found.wait(60):
-            raise RuntimeError("oxytrack serve did not start:\n" + "\n".join(log))
-        server = Served(ports[0], var_dir, "", log)
+    small = {
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "OXYTRACK_LOG_LEVEL": "INFO",
+        "OXYTRACK_WORKERS": str(WORKERS),
+        "OXYTRACK_THREADS": str(THREADS),
+        "OXYTRACK_TIMEOUT_S": str(TIMEOUT_S),
+        "OXYTRACK_SQLITE_TIMEOUT_S": str(SQLITE_TIMEOUT_S),
+    }
+    with live_server(var_dir, serve=True, extra_env=small) as live:
+        key = live.manage("enrollment_key").splitlines()[-1]
+        server = Served(live.port, var_dir, "", live.log)
         status, _, reply = server.call(
             "POST",
             "/api/agent/v1/enroll",
@@ -158,14 +111,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         assert status == 201, reply
         server.token = reply["device_token"]
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        reader.join(timeout=5)
 
 
 def _batch(minutes_ago: int) -> dict[str, Any]:

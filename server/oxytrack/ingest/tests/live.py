@@ -108,8 +108,14 @@ def live_server(
     workers: int = 2,
     threads: int = 4,
     extra_env: dict[str, str] | None = None,
+    serve: bool = False,
 ) -> Iterator[LiveServer]:
-    """Migrate a fresh database and serve it with gunicorn on a free port; stop on exit."""
+    """Migrate a fresh database and serve it with gunicorn on a free port; stop on exit.
+
+    With `serve`, through `oxytrack serve`, the production command (its checks
+    and gunicorn settings: timeouts, keep-alive; workers and threads then come
+    from OXYTRACK_WORKERS and OXYTRACK_THREADS in `extra_env`).
+    """
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(
         {
@@ -130,8 +136,10 @@ def live_server(
         timeout=300,
     )
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [
+    argv = (
+        [sys.executable, "-m", "oxytrack.manage", "serve", "--bind", "127.0.0.1:0"]
+        if serve
+        else [
             str(gunicorn),
             "oxytrack.wsgi",
             "--bind",
@@ -142,7 +150,10 @@ def live_server(
             str(threads),
             "--log-level",
             "info",
-        ],
+        ]
+    )
+    process = subprocess.Popen(
+        argv,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -165,7 +176,7 @@ def live_server(
     reader = threading.Thread(target=drain, daemon=True)
     reader.start()
     try:
-        if not port_found.wait(30):
+        if not port_found.wait(60):
             raise RuntimeError("gunicorn did not start:\n" + "\n".join(log))
         server = LiveServer(ports[0], env, process, log)
         _wait_ready(server)
