@@ -37,6 +37,7 @@ import pytest
 
 from oxytrack.ingest.tests.live import (
     LiveServer,
+    enroll_devices,
     fresh_postgres_database,
     live_server,
     suite_server,  # noqa: F401
@@ -112,22 +113,7 @@ def oxytrack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
 
 def enroll(server: LiveServer) -> list[tuple[str, str]]:
     """(device id, token) of each device, enrolled as agents do."""
-    key = server.manage("enrollment_key")
-    devices = []
-    for n in range(DEVICES):
-        conn = server.connection()
-        body = {"username": f"agent{n}", "hostname": f"PC-{n}", "time_zone": "Europe/Paris"}
-        status, _, reply = http(
-            conn,
-            "POST",
-            "/api/agent/v1/enroll",
-            json.dumps(body).encode(),
-            {"X-Enrollment-Key": key, "Content-Type": "application/json"},
-        )
-        conn.close()
-        assert status == 201, reply
-        devices.append((reply["device_id"], reply["device_token"]))
-    return devices
+    return [(r["device_id"], r["device_token"]) for r in enroll_devices(server, DEVICES, "agent")]
 
 
 def payload(number: int) -> dict[str, Any]:

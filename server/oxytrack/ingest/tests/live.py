@@ -74,6 +74,31 @@ def request(
     return response.status, dict(response.getheaders()), payload
 
 
+def enroll_devices(server: LiveServer, n: int, prefix: str = "user") -> list[dict[str, Any]]:
+    """Enroll `n` devices as agents do (the enrollment key, then POST /enroll); their replies.
+
+    Each reply holds the device's `device_id` and `device_token`.
+    """
+    key = server.manage("enrollment_key").splitlines()[-1]
+    conn = server.connection()
+    replies = []
+    try:
+        for i in range(n):
+            body = {"username": f"{prefix}{i}", "hostname": f"PC-{i}", "time_zone": "Europe/Paris"}
+            status, _, reply = request(
+                conn,
+                "POST",
+                "/api/agent/v1/enroll",
+                json.dumps(body).encode(),
+                {"X-Enrollment-Key": key, "Content-Type": "application/json"},
+            )
+            assert status == 201, reply
+            replies.append(reply)
+    finally:
+        conn.close()
+    return replies
+
+
 @functools.cache
 def collected_static_root() -> Path:
     """Static files collected once per test process, for every gunicorn the tests start.

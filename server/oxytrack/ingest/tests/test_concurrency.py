@@ -27,6 +27,7 @@ import pytest
 
 from oxytrack.ingest.tests.live import (  # noqa: F401
     LiveServer,
+    enroll_devices,
     fresh_postgres_database,
     live_server,
     suite_backend,
@@ -58,22 +59,7 @@ print(json.dumps({
 
 
 def _enroll(server: LiveServer, n: int) -> list[str]:
-    key = server.manage("enrollment_key")
-    conn = server.connection()
-    tokens = []
-    for i in range(n):
-        body = {"username": f"user{i}", "hostname": f"PC-{i}", "time_zone": "Europe/Paris"}
-        status, _, reply = http(
-            conn,
-            "POST",
-            "/api/agent/v1/enroll",
-            json.dumps(body).encode(),
-            {"X-Enrollment-Key": key, "Content-Type": "application/json"},
-        )
-        assert status == 201, reply
-        tokens.append(reply["device_token"])
-    conn.close()
-    return tokens
+    return [reply["device_token"] for reply in enroll_devices(server, n)]
 
 
 def _batch(slot: int, number: int) -> dict[str, Any]:
