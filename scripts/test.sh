@@ -36,13 +36,14 @@ report() {
   if [ "$2" -ne 0 ]; then echo "== pytest on $1 failed (exit $2)"; status=1; fi
 }
 
+# The slowest tests of each pass go in the log: the suite has a 30-minute budget.
 echo "== pytest on SQLite"
-env -u DATABASE_URL .venv/bin/python -m pytest "$@"
+env -u DATABASE_URL .venv/bin/python -m pytest --durations=25 "$@"
 report SQLite $?
 
 echo "== pytest on PostgreSQL"
 # Tests marked `once` do not depend on DATABASE_URL (docs/testing.md): the SQLite pass ran them.
-scripts/with-postgres.sh .venv/bin/python -m pytest -m "not once" "$@"
+scripts/with-postgres.sh .venv/bin/python -m pytest --durations=25 -m "not once" "$@"
 report PostgreSQL $?
 
 exit $status
