@@ -162,7 +162,8 @@ class RuleError(ValueError):
     `str()` is French (the agent's logs). The message is kept as a template
     (a French msgid with `{names}`) and its values, so that the server's
     policy form renders it in the admin's language: `render(gettext)`
-    translates the template, the `Word` values and nested RuleErrors.
+    translates the template, the `Word` values and nested RuleErrors, and
+    `describe` words a `re.error` value (the engine's English by default).
     """
 
     def __init__(self, template: str, /, **values: object) -> None:
@@ -170,13 +171,17 @@ class RuleError(ValueError):
         self.values = values
         super().__init__(self.render(lambda message: message))
 
-    def render(self, gettext: Callable[[str], str]) -> str:
-        """The message translated by `gettext`."""
+    def render(
+        self, gettext: Callable[[str], str], describe: Callable[[re.error], str] = str
+    ) -> str:
+        """The message translated by `gettext`, regex errors worded by `describe`."""
         values = {
-            key: value.render(gettext)
+            key: value.render(gettext, describe)
             if isinstance(value, RuleError)
             else gettext(value)
             if isinstance(value, Word)
+            else describe(value)
+            if isinstance(value, re.error)
             else value
             for key, value in self.values.items()
         }

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from oxytrack.categories.models import MAX_PATTERN, AppName, Category
 from oxytrack.categories.names import app_key
-from oxytrack.categories.patterns import check_speed, compile_pattern, describe_error
+from oxytrack.categories.patterns import check_speed, compile_pattern
+from oxytrack.web.pattern_errors import describe_error
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 

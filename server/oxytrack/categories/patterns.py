@@ -16,7 +16,6 @@ import time
 from typing import Protocol, cast
 
 import regex
-from django.utils.translation import gettext as _
 
 from oxytrack_agent.redaction import MAX_TITLE
 
@@ -38,36 +37,6 @@ def compile_pattern(pattern: str, *, case_sensitive: bool) -> Pattern:
     """The compiled pattern; raises regex.error on bad syntax."""
     flags = regex.VERSION0 | (0 if case_sensitive else regex.IGNORECASE)
     return cast(Pattern, regex.compile(pattern, flags))
-
-
-def _syntax_messages() -> dict[str, str]:
-    # The `regex` package's own messages (English, without " at position N"), the
-    # common ones in words a super-admin reads; built per call so each is translated
-    # in the request's language.
-    return {
-        "missing )": _("parenthèse fermante manquante"),
-        "unbalanced parenthesis": _("parenthèse fermante sans parenthèse ouvrante"),
-        "unterminated character set": _("crochet fermant manquant"),
-        "bad character range": _("intervalle de caractères à l'envers"),
-        "nothing to repeat": _("répétition sans rien à répéter"),
-        "multiple repeat": _("deux répétitions à la suite"),
-        "min repeat greater than max repeat": _("répétition minimale supérieure à la maximale"),
-        "bad escape (end of pattern)": _("barre oblique inverse en fin d'expression"),
-        "invalid group reference": _("référence à un groupe qui n'existe pas"),
-        "unknown group": _("référence à un groupe qui n'existe pas"),
-    }
-
-
-def describe_error(error: regex.error) -> str:
-    """What is wrong with a pattern, in the user's language: "parenthèse fermante
-    manquante (caractère 10)". A message not translated here is given as `regex` wrote
-    it; the position counts characters from 1."""
-    message = str(getattr(error, "msg", "") or error)
-    text = _syntax_messages().get(message, message)
-    position = getattr(error, "pos", None)
-    if position is None:
-        return text
-    return _("%(error)s (caractère %(position)d)") % {"error": text, "position": position + 1}
 
 
 def _hostile_inputs(pattern: str) -> list[str]:

@@ -20,6 +20,7 @@ from oxytrack.policy.schedule import (
     day_text,
     parse_day,
 )
+from oxytrack.web.pattern_errors import describe_error
 from oxytrack_agent.redaction import RuleError, rules_from_text, rules_to_text
 
 # Bounds that keep an agent useful and the server safe from a typo.
@@ -174,7 +175,7 @@ class PolicyForm(forms.Form):
             except re.error as error:
                 raise forms.ValidationError(
                     _("Expression régulière invalide « %(rule)s » : %(error)s")
-                    % {"rule": rule, "error": error}
+                    % {"rule": rule, "error": describe_error(error)}
                 ) from None
         return rules or None
 
@@ -199,7 +200,8 @@ class PolicyForm(forms.Form):
         except RuleError as error:
             # The agent's module words it in French; the admin reads their own language.
             raise forms.ValidationError(
-                _("Règles de masquage : %(error)s") % {"error": error.render(gettext)}
+                _("Règles de masquage : %(error)s")
+                % {"error": error.render(gettext, describe_error)}
             ) from None
         slow = too_slow(rules)
         if slow is not None:

@@ -220,3 +220,19 @@ def test_the_preview_refuses_an_overlong_title_readably(client: Client, superadm
     client.force_login(superadmin)
     text = preview(client, bench_title="x" * 5000)
     assert "4096" in text.replace("\u202f", "").replace(" ", "")
+
+
+def test_a_broken_expression_is_explained_in_the_admins_language(
+    client: Client, superadmin: User
+) -> None:
+    client.force_login(superadmin)
+    rules = "[Paie]\ntitre = bulletin(\ncatégorie = Paie\n"
+    with translation.override("fr"):
+        page = client.post(reverse(EDIT), {"redact_rules": rules}).content.decode()
+    assert "parenthèse fermante manquante (caractère 9)" in page
+    assert "unterminated" not in page
+    client.cookies["django_language"] = "en"
+    with translation.override("en"):
+        page = client.post(reverse(EDIT), {"redact_rules": rules}).content.decode()
+    assert "missing closing parenthesis (character 9)" in page
+    assert not PolicyOverride.objects.exists()

@@ -1,13 +1,17 @@
-"""A broken expression is explained in the super-admin's language, not in the regex
-package's English."""
+"""A broken expression is explained in the super-admin's language, not in the
+engine's English: the `regex` package's (category rules) and the standard `re`'s
+(redaction rules)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 import regex
 from django.utils import translation
 
-from oxytrack.categories.patterns import compile_pattern, describe_error
+from oxytrack.categories.patterns import compile_pattern
+from oxytrack.web.pattern_errors import describe_error
 
 
 def _error(pattern: str) -> regex.error:
@@ -43,3 +47,20 @@ def test_a_syntax_error_is_told_in_words_and_by_position(
 def test_a_message_not_translated_is_given_as_regex_wrote_it() -> None:
     with translation.override("fr"):
         assert describe_error(_error(r"\N{nothing such}")).startswith("undefined character name")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "french"),
+    [
+        ("tourn(ées", "parenthèse fermante manquante (caractère 6)"),
+        ("[z-a]", "intervalle de caractères à l'envers (caractère 2)"),
+        (r"(a)\2", "référence à un groupe qui n'existe pas (caractère 5)"),
+        ("(?P=x)", "référence à un groupe qui n'existe pas (caractère 5)"),
+    ],
+)
+def test_the_standard_engines_errors_are_told_in_words_too(pattern: str, french: str) -> None:
+    # `re` words some faults its own way and points at where the construct starts.
+    with pytest.raises(re.error) as caught:
+        re.compile(pattern)
+    with translation.override("fr"):
+        assert describe_error(caught.value) == french
