@@ -72,7 +72,7 @@ def test_each_document_renders_in_its_language_from_the_defaults(
     # How employees see their data.
     rights = _section(html, "rights")
     assert "oxytrack-agent portal" in rights
-    assert "JSON" in rights and "CSV" in rights
+    assert "JSON" in rights and "CSV" in rights and "XLSX" in rights
 
 
 @pytest.mark.parametrize(("slug", "lang"), PAGES)
