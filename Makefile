@@ -4,7 +4,7 @@ VENV := .venv
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint bench venv venv-dev screenshots
+.PHONY: run test lint bench venv venv-dev screenshots reliability-report
 
 # Runtime only: what `make run` needs, so the first start stays fast.
 $(VENV)/.installed: server/pyproject.toml agent/pyproject.toml
@@ -32,6 +32,11 @@ lint: venv-dev
 
 bench: venv-dev
 	$(VENV)/bin/python bench/run_all.py
+
+# docs/reliability.md's "Last run" section, from the last `make test`'s results
+# (var/test-results/); fails if the table names a test that does not exist.
+reliability-report: venv
+	$(VENV)/bin/python scripts/reliability_report.py
 
 # The manuals' illustrations: the web app's browser tests save them under
 # var/screenshots/; this copies them next to the manuals (docs/img/).

@@ -38,12 +38,15 @@ report() {
 
 # The slowest tests of each pass go in the log: the suite has a 30-minute budget.
 echo "== pytest on SQLite"
-env -u DATABASE_URL .venv/bin/python -m pytest --durations=25 "$@"
+# Each pass's results feed docs/reliability.md (make reliability-report).
+mkdir -p var/test-results
+env -u DATABASE_URL .venv/bin/python -m pytest --durations=25 --junitxml=var/test-results/sqlite.xml "$@"
 report SQLite $?
 
 echo "== pytest on PostgreSQL"
 # Tests marked `once` do not depend on DATABASE_URL (docs/testing.md): the SQLite pass ran them.
-scripts/with-postgres.sh .venv/bin/python -m pytest --durations=25 -m "not once" "$@"
+scripts/with-postgres.sh .venv/bin/python -m pytest --durations=25 \
+  --junitxml=var/test-results/postgresql.xml -m "not once" "$@"
 report PostgreSQL $?
 
 exit $status
