@@ -166,9 +166,9 @@ def _status(reply: bytes) -> int | None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="defect (issue 13, docs/reliability.md): gunicorn's gthread worker reads a body "
-    "with no deadline and --timeout only watches the worker's main loop, so workers x threads "
-    "slow uploads hold every thread; production needs a buffering proxy in front",
+    reason="bare gunicorn (docs/reliability.md): its gthread worker reads a body with no "
+    "deadline and --timeout only watches the worker's main loop, so workers x threads slow "
+    "uploads hold every thread; the shipped nginx front takes them (e2e/test_proxy.py)",
 )
 def test_slow_bodies_are_cut_off_and_do_not_starve_other_clients(served: Served) -> None:
     """More slow uploads than the server has threads: each is closed, others answered."""

@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the suite drives for real (see docs/testing.md).
-DEB_PACKAGES=(xvfb xauth openbox xdotool x11-utils chromium postgresql sqlmap gettext openssl faketime trayer wixl msitools)
+DEB_PACKAGES=(xvfb xauth openbox xdotool x11-utils chromium postgresql sqlmap gettext openssl faketime trayer wixl msitools nginx-light)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
