@@ -52,6 +52,24 @@ def assert_no_overlap(spans: list[dict[str, Any]]) -> None:
         assert a["start"] + a["duration_s"] <= b["start"] + 0.002, (a, b)
 
 
+def fake_wall_clock(agent: Agent, tmp_path: Path, offset: str) -> Path:
+    """Run the agent with its wall clock `offset` (libfaketime), its monotonic clock true.
+
+    Returns the file holding the offset: write another one to step the clock.
+    """
+    path = tmp_path / "faketime"
+    path.write_text(f"{offset}\n")
+    agent.env.update(
+        {
+            "LD_PRELOAD": str(FAKETIME_LIB),
+            "FAKETIME_TIMESTAMP_FILE": str(path),
+            "FAKETIME_NO_CACHE": "1",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        }
+    )
+    return path
+
+
 def open_windows(x_session: XSession) -> list[str]:
     return [x_session.open_window(cls, title) for cls, title in TITLES.items()]
 
@@ -144,16 +162,7 @@ def test_a_wall_clock_stepped_back_a_minute_leaves_no_overlap_and_returns_to_tru
     wins = open_windows(x_session)
     agent: Agent = agent_factory()
     enroll(agent, oxytrack_server)
-    offset = tmp_path / "faketime"
-    offset.write_text("+60s\n")  # the PC's clock runs a minute fast
-    agent.env.update(
-        {
-            "LD_PRELOAD": str(FAKETIME_LIB),
-            "FAKETIME_TIMESTAMP_FILE": str(offset),
-            "FAKETIME_NO_CACHE": "1",
-            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        }
-    )
+    offset = fake_wall_clock(agent, tmp_path, "+60s")  # the PC's clock runs a minute fast
     x_session.activate(wins[0])
     started = time.time()
     agent.start("--upload-interval", "2", "--idle-threshold", "300")
@@ -200,16 +209,7 @@ def test_a_wall_clock_jumping_forward_as_after_a_suspend_adds_no_time(
     wins = open_windows(x_session)
     agent: Agent = agent_factory()
     enroll(agent, oxytrack_server)
-    offset = tmp_path / "faketime"
-    offset.write_text("-60s\n")  # the PC's clock runs a minute slow
-    agent.env.update(
-        {
-            "LD_PRELOAD": str(FAKETIME_LIB),
-            "FAKETIME_TIMESTAMP_FILE": str(offset),
-            "FAKETIME_NO_CACHE": "1",
-            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-        }
-    )
+    offset = fake_wall_clock(agent, tmp_path, "-60s")  # the PC's clock runs a minute slow
     x_session.activate(wins[0])
     agent.start("--upload-interval", "2", "--idle-threshold", "300")
     for i in range(6):

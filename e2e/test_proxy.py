@@ -17,7 +17,6 @@ import socket
 import subprocess
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from typing import Any
 import pytest
 
 from oxytrack.ingest.tests.live import LiveServer, enroll_devices, live_server
+from oxytrack.ingest.tests.payloads import batch, span
 
 pytestmark = [pytest.mark.once, pytest.mark.slow]
 
@@ -134,24 +134,7 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
 
 def _batch() -> bytes:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    return json.dumps(
-        {
-            "batch_id": str(uuid.uuid4()),
-            "sent_at": datetime.now(UTC).isoformat(),
-            "time_zone": "Europe/Paris",
-            "spans": [
-                {
-                    "start": start.isoformat(),
-                    "duration_s": 30.0,
-                    "app": "excel.exe",
-                    "title": "Budget 2026.xlsx - Excel",
-                    "active": True,
-                    "keys": 12,
-                    "clicks": 3,
-                }
-            ],
-        }
-    ).encode()
+    return json.dumps(batch([span(start, 30.0)], time_zone="Europe/Paris")).encode()
 
 
 def _slow_upload(front: Front, stop: threading.Event, out: list[bytes], quiet_after: int) -> None:

@@ -30,7 +30,8 @@ from typing import Any
 
 import pytest
 
-from oxytrack.ingest.tests.live import live_server
+from oxytrack.ingest.tests.live import enroll_devices, live_server
+from oxytrack.ingest.tests.payloads import batch, span
 
 pytestmark = pytest.mark.once
 
@@ -97,40 +98,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "OXYTRACK_SQLITE_TIMEOUT_S": str(SQLITE_TIMEOUT_S),
     }
     with live_server(var_dir, serve=True, extra_env=small) as live:
-        key = live.manage("enrollment_key").splitlines()[-1]
-        server = Served(live.port, var_dir, "", live.log)
-        status, _, reply = server.call(
-            "POST",
-            "/api/agent/v1/enroll",
-            json.dumps(
-                {"username": "slowpoke", "hostname": "PC-FAULTS", "time_zone": "Europe/Paris"}
-            ).encode(),
-            {"X-Enrollment-Key": key, "Content-Type": "application/json"},
-            timeout=30,
-        )
-        assert status == 201, reply
-        server.token = reply["device_token"]
-        yield server
+        token = enroll_devices(live, 1, "slowpoke")[0]["device_token"]
+        yield Served(live.port, var_dir, token, live.log)
 
 
 def _batch(minutes_ago: int) -> dict[str, Any]:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=minutes_ago)
-    return {
-        "batch_id": str(uuid.uuid4()),
-        "sent_at": datetime.now(UTC).isoformat(),
-        "time_zone": "Europe/Paris",
-        "spans": [
-            {
-                "start": start.isoformat(),
-                "duration_s": 30.0,
-                "app": "excel.exe",
-                "title": "Budget 2026.xlsx - Excel",
-                "active": True,
-                "keys": 12,
-                "clicks": 3,
-            }
-        ],
-    }
+    return batch([span(start, 30.0, keys=12, clicks=3)], time_zone="Europe/Paris")
 
 
 def _quick_get(server: Served, timeout: float = 3) -> float:
