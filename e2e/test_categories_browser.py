@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from oxytrack.accounts.models import User
+from oxytrack.accounts.tests.otp import pass_second_factor
 from oxytrack.activity.rollups import add_to_rollups
 from oxytrack.activity.tests.factories import RawSpan, store_spans
 from oxytrack.categories.models import Category
@@ -102,6 +103,7 @@ def test_a_rule_previewed_saved_moved_edited_and_deleted(web: Browser) -> None:
     page.fill("input[name=username]", "chef@example.com")
     page.fill("input[name=password]", PASSWORD)
     page.press("input[name=password]", "Enter")
+    pass_second_factor(page, web.base, "chef@example.com")
     page.wait_for_url(web.base + "/")
 
     before = [("Bureautique", "1 h 30 min"), ("Web", "45 min")]

@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from oxytrack.accounts.models import User
+from oxytrack.accounts.tests.otp import pass_second_factor
 from oxytrack.audit.models import Action, Entry
 from oxytrack.dashboard.tests.browser import (  # noqa: F401 (fixtures)
     chromium,
@@ -50,6 +51,7 @@ def test_the_xlsx_button_downloads_the_filtered_sorted_table(
         page.fill("input[name=username]", "super@example.com")
         page.fill("input[name=password]", PASSWORD)
         page.click("main button[type=submit]")
+        pass_second_factor(page, web_server, "super@example.com")
         page.wait_for_url(web_server + "/")
         # "Agent 1x" and nothing else: 10 of 30, then sorted by name, descending.
         page.fill("input[name=q]", "agent 1")

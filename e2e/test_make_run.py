@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from oxytrack.accounts.tests.otp import SECRETS, code_for, secret_bytes
+
 REPO = Path(__file__).resolve().parent.parent
 # Started from a fresh database, including collectstatic and the demo seed;
 # `make run` must be up within 2 minutes on a fresh clone (pip install included).
@@ -97,18 +99,33 @@ class Browser:
         with self.opener.open(self.base + path, timeout=10) as response:
             return response.status, response.geturl(), response.read().decode()
 
-    def log_in(self, email: str, password: str) -> tuple[str, str]:
-        _, _, page = self.get("/login/")
+    def post(self, path: str, page: str, fields: dict[str, str]) -> tuple[str, str]:
+        """Submit the form of `page` (its CSRF token) to `path` with `fields`."""
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         assert token, page
-        data = urllib.parse.urlencode(
-            {"username": email, "password": password, "csrfmiddlewaretoken": token.group(1)}
-        ).encode()
+        data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token.group(1)}).encode()
         request = urllib.request.Request(
-            self.base + "/login/", data=data, headers={"Referer": self.base + "/login/"}
+            self.base + path, data=data, headers={"Referer": self.base + path}
         )
         with self.opener.open(request, timeout=10) as response:
             return response.geturl(), response.read().decode()
+
+    def log_in(self, email: str, password: str) -> tuple[str, str]:
+        """Password, then the second factor when asked: the super-admin's first login
+        sets it up from the secret the page shows; later ones type a code from it."""
+        _, _, page = self.get("/login/")
+        url, page = self.post("/login/", page, {"username": email, "password": password})
+        path = urllib.parse.urlsplit(url).path
+        if path == "/security/setup/":
+            shown = re.search(r'<code id="otp-secret">([A-Z2-7 ]+)</code>', page)
+            assert shown, page
+            SECRETS[email] = secret_bytes(shown.group(1))
+            url, page = self.post(path, page, {"code": code_for(SECRETS[email]), "next": "/"})
+            assert url.endswith("/security/recovery-codes/") and "<li><code>" in page, url
+            _, url, page = self.get("/")
+        elif path == "/login/code/":
+            url, page = self.post(path, page, {"code": code_for(SECRETS[email]), "next": "/"})
+        return url, page
 
 
 @pytest.fixture

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.utils import translation
 
 from oxytrack.accounts.models import Role, Scope, User
+from oxytrack.accounts.tests.otp import force_login_verified
 from oxytrack.categories import classify
 from oxytrack.ingest.actions import window_cache
 from oxytrack.org.models import Agency, Device, Employee, Service
@@ -41,6 +43,14 @@ def _forget_process_state() -> Iterator[None]:
     # A test that switched language (translation.activate, a request's middleware
     # in this thread) must not leave the next one reading English.
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`client.force_login` skips authentication, so it skips the second factor too:
+    the session is marked verified (a super-admin gets an authenticator). The pages
+    of the second factor are tested through the real login (accounts/tests)."""
+    monkeypatch.setattr(Client, "force_login", force_login_verified(Client.force_login))
 
 
 @dataclass

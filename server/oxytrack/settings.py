@@ -67,6 +67,11 @@ INSTALLED_APPS = [
     "ninja",
     "django_tables2",
     "axes",
+    # The managers' second factor (accounts/second_factor.py): TOTP, and
+    # single-use recovery codes as django-otp's static tokens.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "oxytrack.web",
     "oxytrack.accounts",
     "oxytrack.org",
@@ -99,6 +104,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed the second factor; then ours,
+    # which keeps an unverified session on the second-factor pages.
+    "django_otp.middleware.OTPMiddleware",
+    "oxytrack.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -205,6 +214,9 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The second factor: the name authenticator apps show; wrong codes are throttled by
+# django-otp per device (1, 2, 4, 8... s between attempts), recovery codes too.
+OTP_TOTP_ISSUER = "OxyTrack"
 
 # --- Security headers --------------------------------------------------------------
 

@@ -125,3 +125,16 @@ class AdminCreateForm(forms.Form):
         # A whole-agency scope makes that agency's service scopes redundant.
         whole = {a.pk for a, s in pairs if s is None}
         return [(a, s) for a, s in pairs if s is None or a.pk not in whole]
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app (6 digits) or, where allowed, a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=40,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "spellcheck": "false"}
+        ),
+    )

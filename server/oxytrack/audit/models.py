@@ -41,6 +41,13 @@ class Action(models.TextChoices):
     # Category rules and friendly app names (super-admin settings).
     CHANGE_CATEGORIES = "change_categories", _("Modification des catégories")
     CHANGE_APP_NAMES = "change_app_names", _("Modification des noms d'applications")
+    # The second factor (accounts/second_factor.py): TOTP and recovery codes.
+    OTP_ENABLE = "otp_enable", _("Activation de la double authentification")
+    OTP_DISABLE = "otp_disable", _("Désactivation de la double authentification")
+    OTP_FAILED = "otp_failed", _("Code de double authentification erroné")
+    OTP_RECOVERY_USED = "otp_recovery_used", _("Connexion avec un code de secours")
+    OTP_RECOVERY_REGENERATED = "otp_recovery_regenerated", _("Nouveaux codes de secours")
+    OTP_RESET = "otp_reset", _("Réinitialisation de la double authentification")
 
 
 class AppendOnly(Exception):

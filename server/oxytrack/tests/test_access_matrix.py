@@ -115,6 +115,17 @@ ROWS: dict[str, str] = {
     "dashboard:team": MY_SCOPE,
     "analytics:team_overview": MY_SCOPE,
     "analytics:team_trends": MY_SCOPE,
+    # The second factor (accounts/security_views.py). Only the super-admin has an
+    # authenticator here; a manager without one, or verified, is sent on from the
+    # code page; the recovery codes page shows codes just made, else goes to Sécurité.
+    "accounts:otp_verify": "        login 302   302   302   302   302   login login login login",
+    "POST accounts:otp_verify": "   login 302   302   302   302   302   login login login login",
+    "accounts:security": "          login 200   200   200   200   200   login login login login",
+    "accounts:otp_setup": "         login 200   200   200   200   302   login login login login",
+    "POST accounts:otp_setup": "    login 200   200   200   200   302   login login login login",
+    "accounts:recovery_codes": "    login 302   302   302   302   302   login login login login",
+    "POST accounts:recovery_codes": "login 200   200   200   200   200   login login login login",
+    "POST accounts:otp_disable": "  login 200   200   200   200   403   login login login login",
     "reports:preferences": MY_SCOPE,
     "POST reports:preferences": MY_SCOPE,
     "bi:tokens": MY_SCOPE,

@@ -86,6 +86,14 @@ POST_FORBIDDEN = {"policy:preview", "categories:preview"}
 # Their home is the audit log; the rest is the same for everyone. The portal
 # answers an employee's portal session only, never a manager's login.
 OTHER = {"dashboard:home", "login", "logout", "set_language"}
+# Their own second factor, as any manager's (optional for the dpo: access matrix).
+OTHER |= {
+    "accounts:otp_verify",
+    "accounts:otp_setup",
+    "accounts:recovery_codes",
+    "accounts:security",
+    "accounts:otp_disable",
+}
 PORTAL_PREFIX = "portal:"
 
 

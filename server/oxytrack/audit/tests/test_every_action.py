@@ -33,6 +33,13 @@ ELSEWHERE = {
     Action.CREATE_API_TOKEN: "bi/tests/test_tokens_page.py",
     Action.REVOKE_API_TOKEN: "bi/tests/test_tokens_page.py",
     Action.API_READ: "bi/tests/test_api.py",
+    # The second factor: through the login's pages, the Sécurité page, reset_2fa.
+    Action.OTP_ENABLE: "accounts/tests/test_second_factor.py",
+    Action.OTP_DISABLE: "accounts/tests/test_second_factor.py",
+    Action.OTP_FAILED: "accounts/tests/test_second_factor.py",
+    Action.OTP_RECOVERY_USED: "accounts/tests/test_second_factor.py",
+    Action.OTP_RECOVERY_REGENERATED: "accounts/tests/test_second_factor.py",
+    Action.OTP_RESET: "accounts/tests/test_second_factor.py",
 }
 
 Operation = Callable[[Client, Org, User], Any]

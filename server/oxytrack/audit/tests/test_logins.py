@@ -13,6 +13,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from oxytrack.accounts.models import User
+from oxytrack.accounts.tests.otp import pass_code
 from oxytrack.audit import signals
 from oxytrack.audit.models import Action, Entry
 from oxytrack.conftest import PASSWORD
@@ -153,6 +154,7 @@ def test_the_audit_log_names_the_login_actions(
     _login(client, superadmin.email, PASSWORD)
     client.post(reverse("logout"))
     _login(client, superadmin.email, PASSWORD)
+    pass_code(client, superadmin)  # the super-admin's second factor
     response = client.get(reverse("audit:log"), headers={"Accept-Language": language})
     cells = {html.unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", response.text)}
     assert set(labels) <= cells

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from oxytrack.accounts.tests.otp import pass_second_factor
+
 # Playwright's sync API runs an event loop in this thread; Django would then
 # refuse ORM calls from the test body, which are plain synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -80,12 +82,16 @@ class Browser:
     def go(self, path: str) -> None:
         self.page.goto(self.base + path)
 
-    def login(self, email: str, password: str) -> None:
+    def login(self, email: str, password: str) -> list[str]:
+        """Log in through the pages: password, then the second factor when asked
+        (set up on a super-admin's first login: the recovery codes are returned)."""
         self.go("/login/")
         self.page.fill("input[name=username]", email)
         self.page.fill("input[name=password]", password)
         self.page.click("main button[type=submit]")
+        codes = pass_second_factor(self.page, self.base, email)
         self.page.wait_for_url(self.base + "/")
+        return codes
 
     def until(self, expression: str, timeout_s: float = 10) -> None:
         """Wait until a JS expression is true. Polled from here: page.wait_for_function
