@@ -57,6 +57,7 @@ def test_the_first_login_of_a_new_superadmin_sets_up_the_second_factor(
     page.wait_for_url(web.base + "/security/setup/?next=%2F")
     qr = page.locator(".qr svg")
     assert qr.bounding_box()["width"] > 100  # type: ignore[index]  # drawn, not blocked
+    web.shot("second-factor-setup")
     secret = secret_bytes(page.inner_text("#otp-secret"))
     page.fill("input[name=code]", "000000")
     page.click("main button[type=submit]")
@@ -67,6 +68,7 @@ def test_the_first_login_of_a_new_superadmin_sets_up_the_second_factor(
     page.wait_for_url(web.base + "/security/recovery-codes/")
     codes = page.locator("#recovery-codes code").all_inner_texts()
     assert len(codes) == 10 and len(set(codes)) == 10
+    web.shot("second-factor-recovery-codes")
     download = page.locator("a[download='oxytrack-codes-de-secours.txt']")
     assert all(code in (download.get_attribute("href") or "") for code in codes)
     page.click("text=J'ai noté mes codes, continuer")
@@ -80,6 +82,7 @@ def test_the_first_login_of_a_new_superadmin_sets_up_the_second_factor(
     page.wait_for_url(web.base + "/login/")
     _password(web)
     page.wait_for_url(web.base + "/login/code/?next=%2F")
+    web.shot("second-factor-code")
     page.fill("input[name=code]", code_for(secret))
     page.click("main button[type=submit]")
     page.wait_for_url(web.base + "/")

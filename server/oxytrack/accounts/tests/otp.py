@@ -9,6 +9,10 @@
   The server's conftest applies it to every `force_login` (`force_login_verified`).
 - `pass_second_factor(page, base, email)`: in a browser (Playwright) after the
   password: sets the authenticator up from the page's secret, or types the code.
+  e2e/test_make_run.py, whose server runs in another process with its own
+  database, does the same over HTTP with the secrets it read (`SECRETS`).
+- `pass_code(client, user)`: the code step on the test client, after a real
+  password login.
 
 The tests of the second factor itself log in through the pages.
 """

@@ -128,7 +128,9 @@ def test_the_superadmin_sets_it_up_right_after_the_password(
         assert response["Location"].startswith(reverse("accounts:otp_setup"))
     page = _text(client.get(reverse("accounts:otp_setup")))
     assert "<svg" in page and 'id="otp-secret"' in page
-    assert "Administrateurs" not in page  # no menu before the second factor
+    # No menu before the second factor, only leaving.
+    assert "Administrateurs" not in page and "Jetons d'accès API" not in page
+    assert "Se déconnecter" in page
     wrong = client.post(reverse("accounts:otp_setup"), {"code": WRONG})
     assert "Code incorrect" in _text(wrong)
     _wait_out_throttle(superadmin)
