@@ -73,8 +73,7 @@ def test_the_first_login_of_a_new_superadmin_sets_up_the_second_factor(
     assert all(code in (download.get_attribute("href") or "") for code in codes)
     page.click("text=J'ai noté mes codes, continuer")
     page.wait_for_url(web.base + "/")
-    page.reload()  # the codes are not shown again
-    web.go("/security/recovery-codes/")
+    web.go("/security/recovery-codes/")  # the codes are not shown again
     page.wait_for_url(web.base + "/security/")
     assert "Il vous reste 10 codes de secours." in page.inner_text("main")
 
