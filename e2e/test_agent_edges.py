@@ -208,6 +208,10 @@ def test_a_wall_clock_jumping_forward_as_after_a_suspend_adds_no_time(
 ) -> None:
     wins = open_windows(x_session)
     agent: Agent = agent_factory()
+    # A device of its own (the server knows a device by its user and host): its
+    # slow clock's first minute would otherwise overlap what the tests before
+    # it stored for the same device, and be refused.
+    agent.env.update({"LOGNAME": "suspendu", "USER": "suspendu"})
     enroll(agent, oxytrack_server)
     offset = fake_wall_clock(agent, tmp_path, "-60s")  # the PC's clock runs a minute slow
     x_session.activate(wins[0])
@@ -229,6 +233,7 @@ def test_a_wall_clock_jumping_forward_as_after_a_suspend_adds_no_time(
     ended = time.time()
     assert code == 0, agent.log_text()
     spans = oxytrack_server.spans(agent.device_id, since=jumped - 600)
+    assert {s["title"] for s in spans} <= {*TITLES.values(), ""}, spans  # its own device
     assert spans, agent.log_text()
     assert_no_overlap(spans)
     # The minute jumped over is no time: one gap of a minute, anywhere else
