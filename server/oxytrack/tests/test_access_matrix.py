@@ -61,6 +61,11 @@ from oxytrack.org.actions import get_enrollment_key
 from oxytrack.portal.actions import do_issue_portal_link
 from oxytrack.portal.tests.helpers import open_portal
 
+# `once`: who may reach what is decided by the views and the scope rules, not by
+# the database: the PostgreSQL pass would repeat 1,000 cells for ~2 minutes. The
+# scope queries themselves run on both backends (dashboard/tests/test_scope.py).
+pytestmark = pytest.mark.once
+
 COLUMNS = (
     "anon",
     "admin_in",
