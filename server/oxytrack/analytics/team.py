@@ -8,8 +8,9 @@ agency and service, so a transferred employee's history follows them to the new 
 
 Query counts do not grow with the number of employees: the grid is sorted and paged in
 SQL (one COUNT, one page), its cells are read for the page's employees only (one query),
-the team's totals are one GROUP BY day, and both category charts come from one GROUP BY
-over DailyUsage, by category in SQL (categories/window_map.py).
+the team's totals are one GROUP BY day, and the category charts come from two GROUP BYs
+(per day, per team) by category in SQL: over the CategoryDay rollup for the past days,
+over DailyUsage through the window map for the recent ones (categories/window_map.py).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from oxytrack.activity.heatmap import Heatmap, HourlySums, heatmap_of, hourly_su
 from oxytrack.activity.models import DailyTotal, DailyUsage
 from oxytrack.categories.classify import Category, current_categories
 from oxytrack.categories.revision import current_token
-from oxytrack.categories.window_map import sum_by_category
+from oxytrack.categories.window_map import CategorySum, sum_by_category, sum_days_by_category
 from oxytrack.org.models import Agency, Employee, Service
 from oxytrack.web.formatting import fold
 
@@ -369,23 +370,32 @@ class CategorySums:
         return CategorySums(per_day, per_team)
 
 
-def category_sums(employees: QuerySet[Employee], start: date, end: date) -> CategorySums:
+def category_sums(
+    employees: QuerySet[Employee], start: date, end: date, *, rollup: bool = False
+) -> CategorySums:
     """Active time per category per day and per group over the range.
 
     Categories are the rules in force (a rule edited after the fact re-categorises the
-    whole history), summed in SQL through the window map: one GROUP BY over DailyUsage.
+    whole history), summed in SQL through the window map: over DailyUsage, or with
+    `rollup` over its per (employee, day, category) rollup, CategoryDay (a few rows per
+    employee and day instead of one per window; for the past days: a window uploaded
+    since the map's last refresh is missing from it until the next).
     """
+
+    # Two small GROUP BYs (per day, per team) rather than one per (team, day): a whole
+    # organisation's year had 400,000 (agency, service, day, category) groups to read.
+    def summed(group: dict[str, Any]) -> list[CategorySum]:
+        if rollup:
+            return sum_days_by_category(employees, start, end, group)
+        usage = DailyUsage.objects.filter(employee__in=employees, day__range=(start, end))
+        return sum_by_category(usage, group)
+
     per_day: dict[Category, dict[date, int]] = defaultdict(dict)
+    for row in summed({"day": "day"}):
+        per_day[row.category][row.group[0]] = row.active_ms
     per_team: TeamCategories = defaultdict(dict)
-    for row in sum_by_category(
-        DailyUsage.objects.filter(employee__in=employees, day__range=(start, end)),
-        {"agency": "employee__agency", "service": "employee__service", "day": "day"},
-    ):
-        agency, service, day = row.group
-        days = per_day[row.category]
-        days[day] = days.get(day, 0) + row.active_ms
-        team_row = per_team[(agency, service)]
-        team_row[row.category] = team_row.get(row.category, 0) + row.active_ms
+    for row in summed({"agency": "employee__agency", "service": "employee__service"}):
+        per_team[(row.group[0], row.group[1])][row.category] = row.active_ms
     return CategorySums(dict(per_day), dict(per_team))
 
 
@@ -462,20 +472,22 @@ class _Sums:
         return _Sums(days, self.categories + other.categories, self.hours + other.hours)
 
 
-def _sums(employees: QuerySet[Employee], start: date, end: date) -> _Sums:
+def _sums(employees: QuerySet[Employee], start: date, end: date, *, past: bool) -> _Sums:
     return _Sums(
         _day_sums(employees, start, end),
-        category_sums(employees, start, end),
+        # The past from the rollup; the recent days (a few thousand rows) from DailyUsage,
+        # which also classifies the windows uploaded since the map's last refresh.
+        category_sums(employees, start, end, rollup=past),
         hourly_sums(employees.values("pk"), start, end),
     )
 
 
 def _cached_sums(
-    employees: QuerySet[Employee], start: date, end: date, key: str, seconds: int
+    employees: QuerySet[Employee], start: date, end: date, key: str, seconds: int, *, past: bool
 ) -> _Sums:
     sums = cache.get(key)
     if not isinstance(sums, _Sums):
-        sums = _sums(employees, start, end)
+        sums = _sums(employees, start, end, past=past)
         cache.set(key, sums, seconds)
     return sums
 
@@ -522,10 +534,14 @@ def team_summary(
     if start <= last_past:
         past_end = min(end, last_past)
         key = ":".join(["analytics:team-past", members, str(start), str(past_end), rules, token])
-        parts.append(_cached_sums(employees, start, past_end, key, past_totals.CACHE_SECONDS))
+        parts.append(
+            _cached_sums(employees, start, past_end, key, past_totals.CACHE_SECONDS, past=True)
+        )
     if live_start <= end:
         key = ":".join(["analytics:team-live", members, str(live_start), str(end), rules])
-        parts.append(_cached_sums(employees, live_start, end, key, SUMMARY_CACHE_SECONDS))
+        parts.append(
+            _cached_sums(employees, live_start, end, key, SUMMARY_CACHE_SECONDS, past=False)
+        )
     sums = parts[0] if len(parts) == 1 else parts[0] + parts[1]
     summary = TeamSummary(
         _totals_from(count, sums.days, columns) if columns else TeamTotals(count, 0, 0, {}),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
@@ -27,7 +28,7 @@ from oxytrack.categories.classify import (
     current_categories,
 )
 from oxytrack.categories.revision import current_token
-from oxytrack.categories.window_map import sum_by_category
+from oxytrack.categories.window_map import CategorySum, sum_by_category, sum_days_by_category
 from oxytrack.org.models import Employee
 
 WEEKS = 12
@@ -126,15 +127,39 @@ class Trend:
         return not any(self.employees)
 
 
+def _by_week(
+    usage: QuerySet[DailyUsage], first: date, last: date, team: QuerySet[Any] | None
+) -> list[CategorySum]:
+    by_week = {"week": MondayOf("day")}
+    if team is None:
+        return sum_by_category(usage.filter(day__range=(first, last)), by_week)
+    # A team's past days from the per (employee, day, category) rollup, its recent days
+    # (which may hold windows the map has not seen yet) from DailyUsage.
+    last_past = min(last, past_totals.last_past_day())
+    parts = []
+    if first <= last_past:
+        parts += sum_days_by_category(team, first, last_past, by_week)
+    if last_past < last:
+        recent = (max(first, last_past + timedelta(days=1)), last)
+        parts += sum_by_category(usage.filter(day__range=recent), by_week)
+    return parts
+
+
 def _trend(
-    usage: QuerySet[DailyUsage], totals: QuerySet[DailyTotal], last_week: date, weeks: int
+    usage: QuerySet[DailyUsage],
+    totals: QuerySet[DailyTotal],
+    last_week: date,
+    weeks: int,
+    *,
+    team: QuerySet[Any] | None = None,
 ) -> Trend:
     mondays = week_starts(last_week, weeks)
     first, last = mondays[0], mondays[-1] + timedelta(days=6)
     index = {monday: i for i, monday in enumerate(mondays)}
     weekly: dict[int | None, list[int]] = {}
     seen: dict[int | None, Category] = {}
-    for part in sum_by_category(usage.filter(day__range=(first, last)), {"week": MondayOf("day")}):
+    # A week cut by the past/recent boundary comes in two parts: they add up below.
+    for part in _by_week(usage, first, last, team):
         seen[part.category.id] = part.category
         weekly.setdefault(part.category.id, [0] * weeks)[index[_as_date(part.group[0])]] += (
             part.active_ms
@@ -211,6 +236,7 @@ def team_trend(employees: QuerySet[Employee], last_week: date, weeks: int = WEEK
         DailyTotal.objects.filter(employee__in=ids),
         last_week,
         weeks,
+        team=ids,
     )
     cache.set(key, trend, TEAM_TREND_CACHE_SECONDS)
     return trend

@@ -106,3 +106,43 @@ class WindowCategoryState(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class CategoryDay(models.Model):
+    """Per employee, local day and category: DailyUsage's time summed through WindowCategory.
+
+    A rollup of DailyUsage joined to the window map (window_map.py), so that a whole
+    organisation over a year is summed per category from a few rows per employee and
+    day instead of every window's. It always equals that join, row for row: triggers on
+    DailyUsage (`rollup.install_triggers`) add each insert, update and delete of a mapped
+    window in the writer's own transaction (ingest, purge, erasure, rebuild), and every
+    change to WindowCategory moves the time of the windows it changes (window_map.py),
+    in the transaction that changes them. Windows the map lacks are in neither.
+
+    `employee` is not a constraint-checked key: the triggers empty an employee's rows
+    as their DailyUsage goes, whatever order a deletion takes.
+    """
+
+    employee = models.ForeignKey(
+        "org.Employee",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    day = models.DateField()
+    # As WindowCategory.category: a Category id, or 0 for "Non classé".
+    category = models.IntegerField()
+    active_ms = models.BigIntegerField(default=0)
+    idle_ms = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also serves the lookups by employee (the team's members) and day range.
+            models.UniqueConstraint(
+                fields=["employee", "day", "category"], name="categoryday_unique_employee_day_cat"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} employee {self.employee_id} category {self.category}"
