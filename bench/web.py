@@ -677,13 +677,6 @@ def pages(days: int) -> list[Page]:
             [since, end],
         )
 
-    hours_of_scope = (
-        # Per weekday and hour: the hourly rollups of the admin's scope (when they exist).
-        f"SELECT h.hour, SUM(h.active_ms) FROM {t_hourly} h "  # noqa: S608  # nosec B608  # model table names, literal clauses, int() ids; the values bound
-        f"JOIN {t_employee} e ON e.id = h.employee_id "
-        f"WHERE h.day BETWEEN %s AND %s AND ({in_scope}) GROUP BY h.hour",
-        [start, end],
-    )
     detail_url = url("dashboard:employee", employee.public_id)
     titles_url = url("dashboard:employee_titles", employee.public_id)
     team_url = url("dashboard:team")
@@ -738,7 +731,8 @@ def pages(days: int) -> list[Page]:
             _sql([team_by_employee, *team_summary(start)]),
             requests=3,
         ),
-        Page("heatmap", "admin", url("analytics:heatmap"), span, _sql([hours_of_scope])),
+        # The heatmaps have no page of their own: they are drawn on the detail page and
+        # the team overview, and measured there.
         Page(
             "trends_team",
             "super",
