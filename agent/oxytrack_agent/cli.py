@@ -306,6 +306,9 @@ def _run(
     # The display may already be gone at logoff.
     with contextlib.suppress(Exception):
         plat.close()
+    # A batch the uploader has on the wire finishes (or times out) first, so the
+    # final upload does not send it a second time beside it; half the budget at most.
+    thread.join(max(0.0, (deadline - time.monotonic()) / 2))
     if spool.queue is not None:
         final_upload(spool.queue, config, token, policy, tz_name, deadline)
     return 0
@@ -328,7 +331,7 @@ def final_upload(
         return False
     client = Client(config, token, timeout=max(0.2, remaining - 0.1))
     try:
-        Uploader(
+        result = Uploader(
             queue,
             client,
             policy,
@@ -336,6 +339,8 @@ def final_upload(
             local_ips=local_ips,
             interval=lambda: 0.0,
         ).upload_once()
+        if result.sent_batches:
+            log.info("last upload: %s", result)
         return True
     except (TransientError, ReenrollRequired) as exc:
         log.warning("last upload failed, kept for next time: %s", exc)

@@ -207,15 +207,20 @@ class Uploader:
         self.stopped_for_reenroll = False
         self._local_failures = 0
 
-    def upload_once(self, timeout: float | None = None) -> UploadResult:
+    def upload_once(
+        self, timeout: float | None = None, stop: threading.Event | None = None
+    ) -> UploadResult:
         """Seal waiting spans and send every pending batch in order.
 
         Raises TransientError at the first batch that could not be delivered
-        (the later ones wait behind it), ReenrollRequired on 401.
+        (the later ones wait behind it), ReenrollRequired on 401. Once `stop`
+        is set no further batch is begun: the rest is the final upload's.
         """
         self.queue.seal(time_zone=self.time_zone(), local_ips=self.local_ips())
         result = UploadResult()
         for batch in self.queue.pending():
+            if stop is not None and stop.is_set():
+                break
             self.queue.note_attempt(batch.batch_id)
             try:
                 response = self.client.post_batch(batch.body, timeout)
@@ -263,8 +268,8 @@ class Uploader:
         except TransientError as exc:
             log.warning("could not refresh the policy: %s", exc)
 
-    def _upload_logged(self) -> None:
-        result = self.upload_once()
+    def _upload_logged(self, stop: threading.Event) -> None:
+        result = self.upload_once(stop=stop)
         if result.sent_batches:
             log.info("uploaded %s", result)
 
@@ -280,7 +285,7 @@ class Uploader:
     def _upload_with_retries(self, stop: threading.Event) -> None:
         """`upload_once` until it succeeds; TransientError only once `stop` is set."""
         try:
-            self._upload_logged()
+            self._upload_logged(stop)
             return
         except TransientError as exc:
             if stop.is_set():
@@ -293,7 +298,11 @@ class Uploader:
             # backoff (and Retry-After) comes before the next real try.
             if failed:
                 raise failed.pop()
-            self._upload_logged()
+            if stop.is_set():
+                # Shutdown cut the backoff short: the last attempt is the
+                # caller's (final_upload), not a second one racing it.
+                raise TransientError("arrêt de l'agent")
+            self._upload_logged(stop)
 
         def sleep(seconds: float) -> None:
             stop.wait(seconds)  # a backoff sleep that shutdown interrupts at once

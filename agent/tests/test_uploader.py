@@ -174,6 +174,53 @@ def test_429_waits_at_least_retry_after_then_delivers(
     assert times[1] - times[0] >= 1.0
 
 
+def test_a_stop_during_the_backoff_ends_the_thread_without_another_attempt(
+    paths: Paths, config: Config, fake_server: FakeServer
+) -> None:
+    # Shutdown cuts a long backoff short; the final upload (run's caller) is the
+    # one last try. A second one from this thread would race it with the same batch.
+    queue, uploader = make(paths, config)
+    fill(queue, 1)
+    fake_server.batch_replies = [
+        Reply(503, {"code": "busy", "message": "busy"}, {"Retry-After": "30"})
+    ]
+    stop, wake = threading.Event(), threading.Event()
+    thread = threading.Thread(target=uploader.run, args=(stop, wake))
+    thread.start()
+    wake.set()
+    deadline = time.monotonic() + 10
+    while not fake_server.batches and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # into the backoff
+    stopped = time.monotonic()
+    stop.set()
+    wake.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert time.monotonic() - stopped < 2
+    assert len(fake_server.batches) == 1  # the refused one only
+    assert queue.stats().pending_batches == 1  # kept for the final upload
+
+
+def test_a_stop_while_sending_begins_no_further_batch(
+    paths: Paths, config: Config, fake_server: FakeServer
+) -> None:
+    queue, uploader = make(paths, config)
+    fill(queue, 5001)  # two batches
+    stop = threading.Event()
+    original = uploader.client.post_batch
+
+    def stopping(body: bytes, timeout: float | None = None):  # type: ignore[no-untyped-def]
+        stop.set()  # SIGTERM while the first batch is on the wire
+        return original(body, timeout)
+
+    uploader.client.post_batch = stopping  # type: ignore[method-assign]
+    result = uploader.upload_once(stop=stop)
+    assert result.sent_batches == 1
+    assert len(fake_server.stored) == 1
+    assert queue.stats().pending_batches == 1
+
+
 def test_connection_errors_keep_the_data_until_the_server_is_back(
     paths: Paths, fake_server: FakeServer
 ) -> None:
