@@ -34,6 +34,7 @@ class EmployeeTable(BaseTable):
     """Home and search: one row per employee."""
 
     dom_id = "employees"
+    one_pass_rows = True
 
     name = tables.Column(
         verbose_name=gettext_lazy("Nom"),
@@ -141,6 +142,7 @@ class TeamTable(BaseTable):
     """
 
     dom_id = "team"
+    one_pass_rows = True
 
     agency = tables.Column(verbose_name=gettext_lazy("Agence"), order_by=("agency", "service"))
     service = tables.Column(verbose_name=gettext_lazy("Service"), order_by=("service", "agency"))

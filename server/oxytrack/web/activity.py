@@ -53,6 +53,7 @@ class TitleTable(_Exported, BaseTable):
     """Detail page: one row per (app, title) over the chosen range."""
 
     dom_id = "titles"
+    one_pass_rows = True
 
     # Agent text may be one endless word: only these cells may break anywhere.
     app = tables.Column(
