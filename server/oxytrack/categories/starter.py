@@ -20,6 +20,14 @@ class StarterCategory(NamedTuple):
     title_pattern: str
 
 
+#: The starter care rule's title pattern before migration 0005 (which updates a
+#: row still holding it) and since.
+CARE_TITLE_PATTERN_0002 = (
+    r"apologic|intranet oxytrack|ameli ?pro|netsoins|medimust|dossiers? (de )?soins"
+    r"|dossiers? patients?|dmp\b|mon espace sant[ée]"
+)
+CARE_TITLE_PATTERN = CARE_TITLE_PATTERN_0002 + r"|^logiciel de soins$"
+
 # In matching order: the first that matches wins. Care software comes first
 # because it often runs in a browser (the title tells it apart from "Web"),
 # meetings before e-mail and office because Teams and Outlook overlap.
@@ -30,9 +38,10 @@ STARTER_CATEGORIES: tuple[StarterCategory, ...] = (
         "Logiciel de soins",
         "#2ca02c",
         "",
-        # The demo's intranet and Ameli pro, and care packages for home care.
-        r"apologic|intranet oxytrack|ameli ?pro|netsoins|medimust|dossiers? (de )?soins"
-        r"|dossiers? patients?|dmp\b|mon espace sant[ée]",
+        # The demo's intranet and Ameli pro, and care packages for home care; and
+        # the title the agent's default redaction gives their windows on the PC
+        # (its "Logiciels de soins" rules replace it with the category's name).
+        CARE_TITLE_PATTERN,
     ),
     StarterCategory(
         "Réunions",

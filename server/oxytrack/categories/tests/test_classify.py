@@ -159,3 +159,52 @@ def test_a_catastrophic_pattern_is_caught_at_save_time_and_cut_at_read_time() ->
     hostile = [window("chrome.exe", "a" * 1024 + f"!{n}") for n in range(20)]
     got = window_categories(hostile)
     assert {c.name for c in got.values()} == {"Web"}
+
+
+# What a production agent sends: the raw titles never leave the PC. Its default
+# redaction (the policy's built-in rules) rewrites these before the server sees them.
+@pytest.mark.parametrize(
+    ("app", "raw_title", "expected"),
+    [
+        ("ApologicDomicile.exe", "Dossier de Mme DUPONT Jeanne - Apologic", "Logiciel de soins"),
+        ("Ximi.exe", "Planning de M. Martin", "Logiciel de soins"),
+        ("chrome.exe", "Ameli pro - Espace professionnel - Google Chrome", "Logiciel de soins"),
+        ("msedge.exe", "Doctolib - Agenda - Microsoft Edge", "Logiciel de soins"),
+        ("OUTLOOK.EXE", "RE: visite de Mme Durand - Message (HTML)", "Messagerie"),
+    ],
+)
+def test_what_the_agents_default_redaction_sends_is_still_categorised(
+    app: str, raw_title: str, expected: str
+) -> None:
+    from oxytrack.policy.queries import effective_policy
+    from oxytrack_agent.redaction import Redactor
+
+    redactor = Redactor.from_policy(effective_policy(None, None))
+    sent_app, sent_title = redactor.apply(app, raw_title)
+    assert sent_title != raw_title  # redacted on the PC
+    assert categorise(sent_app, sent_title).name == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0005_updates_the_starter_care_rule_only_where_unedited() -> None:
+    from django.core.management import call_command
+
+    from oxytrack.categories.starter import CARE_TITLE_PATTERN, CARE_TITLE_PATTERN_0002
+
+    current_categories()  # a flushed database (transaction test) is seeded again
+    call_command("migrate", "categories", "0004", verbosity=0)
+    classify.forget()  # this process then sees the migration's work at once
+    care = Category.objects.get(name="Logiciel de soins")
+    assert care.title_pattern == CARE_TITLE_PATTERN_0002
+    assert categorise("ApologicDomicile", "Logiciel de soins") is UNCATEGORISED
+    token = Revision.objects.get(pk=1).token
+    call_command("migrate", "categories", verbosity=0)
+    classify.forget()
+    assert Category.objects.get(name="Logiciel de soins").title_pattern == CARE_TITLE_PATTERN
+    assert Revision.objects.get(pk=1).token != token  # every process compiles again
+    assert categorise("ApologicDomicile", "Logiciel de soins").name == "Logiciel de soins"
+    # A rule the super-admin wrote is theirs: neither direction touches it.
+    Category.objects.filter(pk=care.pk).update(title_pattern="apologic|ximi")
+    call_command("migrate", "categories", "0004", verbosity=0)
+    call_command("migrate", "categories", verbosity=0)
+    assert Category.objects.get(pk=care.pk).title_pattern == "apologic|ximi"
