@@ -203,33 +203,36 @@ class TeamRow:
 def team_rows(user: User, start: date, end: date, *, text: str = "") -> list[TeamRow]:
     """The (agency, service) groups with employees `user` may see, with their range totals.
 
-    Three or four queries whatever the number of groups or days: the visible
-    employees with their group and last device contact, then their DailyTotal sums
-    per employee from `past_totals.range_sums` (the past days' from a cache that
-    database triggers keep exact, so a sort or a page change of a year's overview
-    does not sum a year again). Grouped here, so a transfer shows at once.
+    Three or four queries whatever the number of groups or days: the groups with
+    their names and last device contact (grouped in SQL), the visible employees'
+    groups (ids only), then their DailyTotal sums per employee from
+    `past_totals.range_sums` (the past days' from a cache that database triggers
+    keep exact, so a sort or a page change of a year's overview does not sum a
+    year again). Summed per group here, so a transfer shows at once.
     `text` keeps the groups whose agency or service name contains it.
     """
     visible = Employee.objects.visible_to(user)
-    people = (
-        visible.values("pk", "agency", "agency__name", "service", "service__name")
-        .annotate(last_seen=Max("devices__last_seen_at"))
-        .order_by()
-    )
     needle = fold(text)
     groups: dict[tuple[int | None, int | None], dict[str, Any]] = {}
-    for person in people:
-        agency, service = person["agency__name"] or "—", person["service__name"] or "—"
+    for group in (
+        visible.values("agency", "agency__name", "service", "service__name")
+        .annotate(last_seen=Max("devices__last_seen_at"))
+        .order_by()
+    ):
+        agency, service = group["agency__name"] or "—", group["service__name"] or "—"
         if needle and needle not in fold(agency) and needle not in fold(service):
             continue
-        group = groups.setdefault(
-            (person["agency"], person["service"]),
-            {"agency": agency, "service": service, "members": [], "last_seen": None},
-        )
-        group["members"].append(person["pk"])
-        seen = person["last_seen"]
-        if seen is not None and (group["last_seen"] is None or seen > group["last_seen"]):
-            group["last_seen"] = seen
+        groups[(group["agency"], group["service"])] = {
+            "agency": agency,
+            "service": service,
+            "members": [],
+            "last_seen": group["last_seen"],
+        }
+    if groups:
+        for pk, agency_id, service_id in visible.values_list("pk", "agency", "service").order_by():
+            group = groups.get((agency_id, service_id))
+            if group is not None:
+                group["members"].append(pk)
     sums = past_totals.range_sums(start, end, visible) if groups else {}
     nothing = past_totals.Sums()
     rows = []

@@ -209,10 +209,11 @@ def test_the_query_count_does_not_grow_with_the_groups(
             )
             _total(employee, today, 10 * MIN, MIN)
     client.force_login(superadmin)
-    # Session, user and the second factor's device (3), the employees (1), the past
-    # totals' token, their aggregate on a cache miss and the recent days' (3), the
-    # session's idle-timeout refresh (savepoint, update, release: 3).
-    with django_assert_max_num_queries(10):
+    # Session, user and the second factor's device (3), the groups and their
+    # members (2), the past totals' token, their aggregate on a cache miss and the
+    # recent days' (3), the session's idle-timeout refresh (savepoint, update,
+    # release: 3).
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("dashboard:team"), {"per_page": 100})
     assert len(_rows(response.content.decode())) == 8 + 40
 
