@@ -129,6 +129,27 @@ def test_out_of_scope_teams_are_404_and_the_dpo_sees_none(
     assert client.get(URL).status_code == 404
 
 
+def test_the_team_picker_lists_the_scope_with_the_shown_team_selected(
+    client: Client, org: Org, week: Week, superadmin: User
+) -> None:
+    from oxytrack.org.models import Agency
+
+    hostile = Agency.objects.create(name='<b>"Nord" & Sud</b>', time_zone="Europe/Paris")
+    Employee.objects.create(username="h", agency=hostile, service=org.facturation)
+    client.force_login(superadmin)
+    shown = team_key(org.nice.pk, org.facturation.pk)
+    body = client.get(URL, {"team": shown, **WEEK}).content.decode()
+    picker = body.split('<select name="team" id="id_team">', 1)[1].split("</select>", 1)[0]
+    options = re.findall(r'<option value="([^"]*)"( selected)?>(.*?)</option>', picker)
+    assert [key for key, selected, _label in options if selected] == [shown]
+    labels = {key: label for key, _selected, label in options}
+    assert options[0][0] == ""  # the whole scope comes first
+    # A service is indented under its agency; names are escaped text.
+    assert labels[shown] == "&nbsp;&nbsp;Nice / Facturation"
+    assert labels[team_key(hostile.pk)] == "&lt;b&gt;&quot;Nord&quot; &amp; Sud&lt;/b&gt;"
+    assert "<b>" not in picker
+
+
 def test_an_admins_whole_scope_holds_only_their_employees(
     client: Client, week: Week, carol: User
 ) -> None:
