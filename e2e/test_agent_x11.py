@@ -167,6 +167,8 @@ def test_focus_schedule_input_counts_and_idle_reach_the_server(
     assert f"Oxyalpha — {TITLES['Oxyalpha']}\n" in status.stdout
 
 
+# The agent's outage handling: the server's backend plays no part (once).
+@pytest.mark.once
 def test_server_down_then_back_every_span_arrives_exactly_once(
     x_session: XSession, oxytrack_server: LiveServer, agent_factory: Any
 ) -> None:

@@ -3,7 +3,8 @@
 - `give_totp_device(user)`: a confirmed authenticator, as the set-up page leaves it.
 - `code_for(device_or_secret)`: the current code, computed with django-otp's own
   `totp`, never one already used (django-otp refuses a time step twice: a second
-  login within 30 s takes the next step, which its tolerance accepts).
+  login within 30 s takes the next step, which its tolerance accepts, and moves
+  the device's drift so that the step after is accepted next).
 - `verify_session(client, user)`: for the test client's `force_login`, marks the
   session verified as `django_otp.login` does (the device's id in the session).
   The server's conftest applies it to every `force_login` (`force_login_verified`).
@@ -58,16 +59,21 @@ def code_for(source: TOTPDevice | bytes | str) -> str:
     """A current 6-digit code for a device, a key or a base32 secret, in a time step
     no earlier code used (it waits for the next step when two were used already)."""
     if isinstance(source, TOTPDevice):
-        # The database knows the last step accepted (a refused code used none).
+        # The database knows the last step accepted (a refused code used none), and
+        # how far ahead the device may be: django-otp follows an authenticator's
+        # clock (OTP_TOTP_SYNC), so a code one step ahead moved its drift by one.
         source.refresh_from_db()
         key, last_t = source.bin_key, source.last_t
+        drift, tolerance = source.drift, source.tolerance
     else:
         key = secret_bytes(source) if isinstance(source, str) else source
         last_t = _LAST_STEP.get(key, -1)
+        drift, tolerance = 0, 1  # django-otp's default tolerance: one step either side
     while True:
         now = int(time.time()) // STEP_S
-        step = max(now, last_t + 1)
-        if step <= now + 1:  # django-otp's default tolerance: one step either side
+        # Accepted: from now + drift - tolerance to now + drift + tolerance, after last_t.
+        step = max(now + max(0, drift - tolerance), last_t + 1)
+        if step <= now + drift + tolerance:
             break
         time.sleep(STEP_S - time.time() % STEP_S + 0.05)
     _LAST_STEP[key] = step
