@@ -214,25 +214,25 @@ def team_rows(user: User, start: date, end: date, *, text: str = "") -> list[Tea
     visible = Employee.objects.visible_to(user)
     needle = fold(text)
     groups: dict[tuple[int | None, int | None], dict[str, Any]] = {}
-    for group in (
+    for named in (
         visible.values("agency", "agency__name", "service", "service__name")
         .annotate(last_seen=Max("devices__last_seen_at"))
         .order_by()
     ):
-        agency, service = group["agency__name"] or "—", group["service__name"] or "—"
+        agency, service = named["agency__name"] or "—", named["service__name"] or "—"
         if needle and needle not in fold(agency) and needle not in fold(service):
             continue
-        groups[(group["agency"], group["service"])] = {
+        groups[(named["agency"], named["service"])] = {
             "agency": agency,
             "service": service,
             "members": [],
-            "last_seen": group["last_seen"],
+            "last_seen": named["last_seen"],
         }
     if groups:
-        for pk, agency_id, service_id in visible.values_list("pk", "agency", "service").order_by():
-            group = groups.get((agency_id, service_id))
-            if group is not None:
-                group["members"].append(pk)
+        for pk, in_agency, in_service in visible.values_list("pk", "agency", "service").order_by():
+            found = groups.get((in_agency, in_service))
+            if found is not None:
+                found["members"].append(pk)
     sums = past_totals.range_sums(start, end, visible) if groups else {}
     nothing = past_totals.Sums()
     rows = []
