@@ -108,12 +108,17 @@ def destroy_window(x_session: XSession, window: int) -> None:
 
 
 def tooltip(x_session: XSession, window: int) -> str:
-    """The icon's title (pystray writes it as the window's WM_NAME)."""
+    """The icon's title (pystray writes it as the window's WM_NAME); "" while it changes."""
     from Xlib import display as xdisplay
+    from Xlib.error import BadValue
 
     d = xdisplay.Display(x_session.display)
     try:
         return str(d.create_resource_object("window", window).get_wm_name() or "")
+    except BadValue:
+        # python-xlib reads a long property in two requests: rewritten shorter in
+        # between (the tray changing its title), the second asks past its end.
+        return ""
     finally:
         d.close()
 
