@@ -20,13 +20,11 @@ class StarterCategory(NamedTuple):
     title_pattern: str
 
 
-#: The starter care rule's title pattern before migration 0005 (which updates a
-#: row still holding it) and since.
-CARE_TITLE_PATTERN_0002 = (
+#: The starter care rule's title pattern (migration 0005 brought existing rules to it).
+CARE_TITLE_PATTERN = (
     r"apologic|intranet oxytrack|ameli ?pro|netsoins|medimust|dossiers? (de )?soins"
-    r"|dossiers? patients?|dmp\b|mon espace sant[ée]"
+    r"|dossiers? patients?|dmp\b|mon espace sant[ée]|^logiciel de soins$"
 )
-CARE_TITLE_PATTERN = CARE_TITLE_PATTERN_0002 + r"|^logiciel de soins$"
 
 # In matching order: the first that matches wins. Care software comes first
 # because it often runs in a browser (the title tells it apart from "Web"),

@@ -10,7 +10,12 @@ import uuid
 
 from django.db import migrations
 
-from oxytrack.categories.starter import CARE_TITLE_PATTERN, CARE_TITLE_PATTERN_0002
+# Written out, not imported from starter.py: a migration keeps doing what it did.
+BEFORE = (
+    r"apologic|intranet oxytrack|ameli ?pro|netsoins|medimust|dossiers? (de )?soins"
+    r"|dossiers? patients?|dmp\b|mon espace sant[ée]"
+)
+AFTER = BEFORE + r"|^logiciel de soins$"
 
 
 def _swap(apps, old: str, new: str) -> None:
@@ -25,11 +30,11 @@ def _swap(apps, old: str, new: str) -> None:
 
 
 def forwards(apps, schema_editor):
-    _swap(apps, CARE_TITLE_PATTERN_0002, CARE_TITLE_PATTERN)
+    _swap(apps, BEFORE, AFTER)
 
 
 def backwards(apps, schema_editor):
-    _swap(apps, CARE_TITLE_PATTERN, CARE_TITLE_PATTERN_0002)
+    _swap(apps, AFTER, BEFORE)
 
 
 class Migration(migrations.Migration):

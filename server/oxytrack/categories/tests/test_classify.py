@@ -187,15 +187,23 @@ def test_what_the_agents_default_redaction_sends_is_still_categorised(
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_0005_updates_the_starter_care_rule_only_where_unedited() -> None:
+    import importlib
+
     from django.core.management import call_command
 
-    from oxytrack.categories.starter import CARE_TITLE_PATTERN, CARE_TITLE_PATTERN_0002
+    from oxytrack.categories.starter import CARE_TITLE_PATTERN
+
+    migration = importlib.import_module(
+        "oxytrack.categories.migrations.0005_care_title_from_redaction"
+    )
+    before = migration.BEFORE
+    assert migration.AFTER == CARE_TITLE_PATTERN  # a new server starts where it ends
 
     current_categories()  # a flushed database (transaction test) is seeded again
     call_command("migrate", "categories", "0004", verbosity=0)
     classify.forget()  # this process then sees the migration's work at once
     care = Category.objects.get(name="Logiciel de soins")
-    assert care.title_pattern == CARE_TITLE_PATTERN_0002
+    assert care.title_pattern == before
     assert categorise("ApologicDomicile", "Logiciel de soins") is UNCATEGORISED
     token = Revision.objects.get(pk=1).token
     call_command("migrate", "categories", verbosity=0)
