@@ -37,7 +37,7 @@ from django_tables2.rows import BoundRow, BoundRows
 from oxytrack.analytics.team import GridColumn, TeamTotals, grid_cells
 from oxytrack.web.export import duration_hours
 from oxytrack.web.formatting import agent_html, format_duration, format_number
-from oxytrack.web.tables import BaseTable, DurationColumn
+from oxytrack.web.tables import BaseTable, DurationColumn, static_td_html
 
 NO_DATA = "—"
 _PLACEHOLDER = uuid.UUID(int=0)
@@ -260,11 +260,7 @@ class TeamGridTable(BaseTable):
                 render = None
                 if column.name in self.record_rendered:
                     render = getattr(self, f"render_{column.name}")
-                attrs = [self.attrs.get(k, {}) for k in ("td", "cell")]
-                attrs += [column.column.attrs.get(k, {}) for k in ("td", "cell")]
-                dynamic = any(callable(v) for d in attrs for v in d.values())
-                td = None if dynamic else column.attrs["td"].as_html()
-                layout.append((column, period, render, td))
+                layout.append((column, period, render, static_td_html(self, column)))
             self._layout = layout
         return self._layout
 

@@ -101,6 +101,16 @@ class BaseTable(tables.Table):
         return query.urlencode()
 
 
+def static_td_html(table: Any, bound_column: Any) -> str | None:
+    """A column's `<td>` attributes, rendered once per table; None when they are
+    computed from each cell (a callable in the column's or the table's attrs)."""
+    attrs = [table.attrs.get(k, {}) for k in ("td", "cell")]
+    attrs += [bound_column.column.attrs.get(k, {}) for k in ("td", "cell")]
+    if any(callable(v) for d in attrs for v in d.values()):
+        return None
+    return str(bound_column.attrs["td"].as_html())
+
+
 class _Cell:
     """How one column's cells are drawn, worked out once per table (OnePassRow)."""
 
@@ -126,11 +136,7 @@ class _Cell:
                 except Exception:  # an annotation, a property: no field, no choices
                     field = None
                 self.own_path = bool(getattr(field, "choices", None))
-        attrs = [table.attrs.get(k, {}) for k in ("td", "cell")]
-        attrs += [column.attrs.get(k, {}) for k in ("td", "cell")]
-        dynamic = any(callable(v) for d in attrs for v in d.values())
-        #: None when the attributes are computed from the cell.
-        self.td: str | None = None if dynamic else bound_column.attrs["td"].as_html()
+        self.td = static_td_html(table, bound_column)
 
     def html(self, row: BoundRow) -> Any:
         """The cell as BoundRow.get_cell gives it (rendered, not yet escaped)."""
