@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,20 @@ def make(paths: Paths, config: Config, token: str = TOKEN) -> tuple[Queue, Uploa
         interval=lambda: 0.05,
     )
     return queue, uploader
+
+
+def start_run(uploader: Uploader) -> tuple[threading.Thread, threading.Event, threading.Event]:
+    """`uploader.run` in its thread, as the agent runs it; (thread, stop, wake)."""
+    stop, wake = threading.Event(), threading.Event()
+    thread = threading.Thread(target=uploader.run, args=(stop, wake))
+    thread.start()
+    return thread, stop, wake
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def test_it_uploads_gzip_batches_with_the_token_and_empties_the_queue(
@@ -134,9 +149,7 @@ def test_401_stops_uploading_and_asks_to_reenroll(
     fill(queue, 2)
     with pytest.raises(ReenrollRequired):
         uploader.upload_once()
-    stop, wake = threading.Event(), threading.Event()
-    thread = threading.Thread(target=uploader.run, args=(stop, wake))
-    thread.start()
+    thread, _stop, _wake = start_run(uploader)
     thread.join(5)
     assert not thread.is_alive()  # stopped by itself
     assert uploader.stopped_for_reenroll
@@ -161,12 +174,8 @@ def test_429_waits_at_least_retry_after_then_delivers(
         return original(body, timeout)
 
     uploader.client.post_batch = timed  # type: ignore[method-assign]
-    stop, wake = threading.Event(), threading.Event()
-    thread = threading.Thread(target=uploader.run, args=(stop, wake))
-    thread.start()
-    deadline = time.monotonic() + 10
-    while len(fake_server.stored) < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    thread, stop, wake = start_run(uploader)
+    wait_until(lambda: len(fake_server.stored) >= 1)
     stop.set()
     wake.set()
     thread.join(5)
@@ -184,13 +193,9 @@ def test_a_stop_during_the_backoff_ends_the_thread_without_another_attempt(
     fake_server.batch_replies = [
         Reply(503, {"code": "busy", "message": "busy"}, {"Retry-After": "30"})
     ]
-    stop, wake = threading.Event(), threading.Event()
-    thread = threading.Thread(target=uploader.run, args=(stop, wake))
-    thread.start()
+    thread, stop, wake = start_run(uploader)
     wake.set()
-    deadline = time.monotonic() + 10
-    while not fake_server.batches and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: bool(fake_server.batches))
     time.sleep(0.2)  # into the backoff
     stopped = time.monotonic()
     stop.set()
