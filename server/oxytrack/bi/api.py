@@ -48,7 +48,7 @@ class Code:
 
     INVALID_RANGE = "invalid_range"  # 422: end before start, or over MAX_RANGE_DAYS
     REASON_REQUIRED = "reason_required"  # 422: OXYTRACK_ACCESS_REASON is on
-    TOO_MUCH = "too_much"  # 422: a team's titles, apps or categories over too many employee-days
+    TOO_MUCH = "too_much"  # 422: a team's titles or apps over too many employee-days
 
 
 def _managers_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

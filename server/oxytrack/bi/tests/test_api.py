@@ -222,6 +222,37 @@ def test_a_rule_added_later_recategorises_the_history(
     ]
 
 
+def test_team_usage_by_category_follows_the_rules_as_they_are_now(
+    client: Client, usage: Usage, bob: User
+) -> None:
+    token = token_for(bob)
+
+    def by_category() -> list[tuple[str, int, int]]:
+        response = _get(client, token, "/usage", by="category", **RANGE)
+        assert response.status_code == 200, response.content
+        return [(r["category"], r["active_ms"], r["idle_ms"]) for r in response.json()["items"]]
+
+    # The sum over Bob's scope (Nice) of what each employee's own call answers.
+    employees = [usage.org.employees[key] for key in usage.org.employees]
+    expected: dict[str, list[int]] = {}
+    for employee in employees:
+        answer = _usage_of(client, token, employee, by="category", **RANGE)
+        if answer.status_code != 200:  # out of Bob's scope
+            continue
+        for r in answer.json()["items"]:
+            pair = expected.setdefault(r["category"], [0, 0])
+            pair[0] += r["active_ms"]
+            pair[1] += r["idle_ms"]
+    before = by_category()
+    assert {c: [a, i] for c, a, i in before} == expected
+    assert sum(a for _c, a, _i in before) == 6_360_000 + 1_200_000  # Bob's days (below)
+    # A rule added afterwards moves the history (read from the category rollup).
+    Category.objects.create(name="Budget", colour="#123456", title_pattern="budget", order=0)
+    after = by_category()
+    assert after[0] == ("Budget", 4_800_000, 600_000)
+    assert sum(a for _c, a, _i in after) == sum(a for _c, a, _i in before)
+
+
 def test_employee_usage_by_local_hour(client: Client, usage: Usage, alice: User) -> None:
     employee = usage.org.employees["nice_facturation"]
     hours = _usage_of(client, token_for(alice), employee, by="hour", **RANGE).json()
@@ -232,6 +263,12 @@ def test_employee_usage_by_local_hour(client: Client, usage: Usage, alice: User)
         {"day": "2026-03-02", "hour": 11, "active_ms": 60_000, "idle_ms": 0},
         {"day": "2026-03-03", "hour": 9, "active_ms": 1_200_000, "idle_ms": 0},
     ]
+    pages = [
+        _usage_of(client, token_for(alice), employee, by="hour", limit=3, offset=n, **RANGE).json()
+        for n in (0, 3)
+    ]
+    assert [p["count"] for p in pages] == [4, 4]
+    assert pages[0]["items"] + pages[1]["items"] == hours["items"]
 
 
 # --- A team's usage -------------------------------------------------------------------
@@ -445,10 +482,12 @@ def test_a_team_too_large_for_one_call_is_told_to_narrow_it(
     # Bob's team is 3 employees: 2 days are 6 employee-days.
     settings.OXYTRACK_API_MAX_EMPLOYEE_DAYS = 5
     token = token_for(bob)
-    response = _get(client, token, "/usage", by="title", **RANGE)
-    assert response.status_code == 422
-    assert response.json()["code"] == "too_much"
-    # Per day it stays cheap; one day is 3 employee-days.
-    assert _get(client, token, "/usage", by="day", **RANGE).status_code == 200
+    for by in ("title", "app"):
+        response = _get(client, token, "/usage", by=by, **RANGE)
+        assert response.status_code == 422
+        assert response.json()["code"] == "too_much"
+    # Per day, hour or category it reads a few rows per employee and day: no bound.
+    for by in ("day", "hour", "category"):
+        assert _get(client, token, "/usage", by=by, **RANGE).status_code == 200
     one_day = {"start": DAY1.isoformat(), "end": DAY1.isoformat()}
     assert _get(client, token, "/usage", by="title", **one_day).status_code == 200
