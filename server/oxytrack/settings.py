@@ -6,12 +6,15 @@ once into var/. Production: DATABASE_URL and SECRET_KEY are required.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import django
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -171,6 +174,38 @@ else:
     raise ImproperlyConfigured("DATABASE_URL must point to SQLite or PostgreSQL")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ----------------------------------------------------------------------
+
+# One cache for all of the server's gunicorn processes, in files: a team's sums over
+# a year (seconds of database work) are paid once per server, not once per worker,
+# they survive a restart, and the API's call ceilings count every worker's calls.
+# Every entry is keyed by what it depends on (docs/architecture.md, "Cache"), so
+# nothing stale can be read from it. Django's default would be a per-process memory.
+CACHE_DIR = Path(env_str("OXYTRACK_CACHE_DIR") or VAR_DIR / "cache").resolve()
+
+
+def _code_version() -> str:
+    """A digest of the server's code and of Django's version, the cache's key prefix.
+
+    Entries are pickles of the code's own classes, and the cache outlives restarts:
+    an upgraded server must never read what the version before it wrote.
+    """
+    digest = hashlib.sha256(django.get_version().encode())
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(CACHE_DIR),
+        "KEY_PREFIX": _code_version(),
+        # Entries under old tokens are never read again; a third is dropped past this.
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
 
 # --- Accounts, sessions, login throttling -----------------------------------------
 

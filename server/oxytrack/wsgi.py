@@ -9,10 +9,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oxytrack.settings")
 application = get_wsgi_application()
 
 # Refuse to start (gunicorn stops: "Worker failed to boot") rather than answer
-# every page with a 500 because `collectstatic` has not run.
-from oxytrack.ops.checks import static_files_problem  # noqa: E402  (needs Django set up)
+# every page with a 500 because `collectstatic` has not run or the cache
+# directory is not writable.
+from oxytrack.ops.checks import cache_problem, static_files_problem  # noqa: E402  (needs Django)
 
-_problem = static_files_problem()
+_problem = static_files_problem() or cache_problem()
 if _problem:
     raise ImproperlyConfigured(_problem)
 

@@ -3,7 +3,8 @@
 The team overview sums a whole scope over its range: a year of 1,700 employees is
 some 440,000 DailyTotal rows, summed again on every sort or page change. Days older
 than LIVE_DAYS rarely change (a late upload, a purge, an erasure): their sums per
-employee are kept in Django's cache (per process), keyed by the range and by
+employee are kept in Django's cache (files shared by the server's processes,
+settings.CACHES), keyed by the range and by
 `PastTotalsVersion.token`, which database triggers change in the same transaction as
 any write to such a day, whatever writes it (ingest, purge, a migration, a test's
 fixture) and in whichever gunicorn worker. A reader that sees the new rows sees the
@@ -32,8 +33,8 @@ from oxytrack.org.models import Employee
 #: triggers fire for days up to 2 days before the database's today: one day of margin,
 #: so a writer whose clock (or time zone) is a day ahead still changes the token.
 LIVE_DAYS = 3
-#: An unused entry leaves the cache after this long (LocMemCache also drops the
-#: oldest entries past its size).
+#: An entry leaves the cache after this long (the file cache also drops a third of
+#: its entries, at random, past MAX_ENTRIES).
 CACHE_SECONDS = 3600
 
 

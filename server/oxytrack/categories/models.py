@@ -62,8 +62,9 @@ class Revision(models.Model):
 
     Each process keeps compiled rules and names in memory and reads this
     token (one row by primary key) before using them, so a change made through one
-    gunicorn worker reaches every other at its next read. The project has no
-    shared cache (settings: local memory only), hence a row. No row at all
+    gunicorn worker reaches every other at its next read. A row by primary key is
+    cheaper than a read of the file cache, and lives in the same transaction as
+    the change. No row at all
     means the tables were never seeded (a flushed test database): classify
     seeds them then, as the data migration does.
     """

@@ -45,7 +45,8 @@ def _top_sums(days: int, limit: int) -> list[tuple[int, str, str, int]]:
 
     The preview asks on every pause in typing, and the sum runs over the
     whole organisation's last week: the figures may be minutes old, the
-    rules (applied after) never are. Django's cache is per process here.
+    rules (applied after) never are. Django's cache is the server's, shared by its
+    processes.
     """
     since = timezone.localdate() - timedelta(days=days - 1)
     key = f"categories:top:{since.isoformat()}:{days}:{limit}"

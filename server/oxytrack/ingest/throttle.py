@@ -3,9 +3,11 @@
 An agent uploads every few minutes and, back from a long absence, drains
 its queue batch after batch; only a misbehaving one (a bug, a loop) calls
 hundreds of times a minute. The ceiling, OXYTRACK_DEVICE_CALLS_PER_MINUTE,
-is counted by django-ninja's throttling in Django's cache: per server
-process with the default local-memory cache, so it is approximate, which a
-safety ceiling may be. The agent honours `Retry-After`.
+is counted by django-ninja's throttling in Django's cache, which all of the
+server's processes share (files, settings.CACHES): one count per device,
+whichever gunicorn worker answers. Two workers answering the same device in
+the same instant may each miss the other's call, which a safety ceiling may.
+The agent honours `Retry-After`.
 """
 
 from __future__ import annotations

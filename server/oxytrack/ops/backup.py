@@ -381,6 +381,7 @@ def restore_database(backup_file: Path, *, replace: bool, using: str = "default"
     `replace`, a database in use by the server. The result carries the
     checks' findings (empty when sound) and the restored counts.
     """
+    from django.core.cache import cache
     from django.db import connections
 
     conn = connections[using]
@@ -411,4 +412,8 @@ def restore_database(backup_file: Path, *, replace: bool, using: str = "default"
             # pg_restore brings no planner statistics: without them the first
             # pages plan their queries blind.
             cursor.execute("ANALYZE")
+    # The cache outlives the server's processes (settings.CACHES, in files): the
+    # restored database starts from an empty one, without a call count or a sum of
+    # the database it replaced.
+    cache.clear()
     return RestoreResult(kind=kind, counts=database_counts(using), checks=checks)

@@ -5,7 +5,9 @@ With DEBUG off, `{% static %}` looks each file up in the manifest that
 strict): without it, every page that links a stylesheet fails with
 "Missing staticfiles manifest entry". The WSGI application calls
 `static_files_problem()` before serving, so gunicorn stops with the message
-instead; `oxytrack check --deploy` reports the same.
+instead; `oxytrack check --deploy` reports the same. Likewise
+`cache_problem()`: the cache is files (settings.CACHES), read and written by
+most pages and every API call.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.contrib.staticfiles.finders import get_finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core import checks
+from django.core.cache import cache
 from django.core.files.storage import storages
 
 # What `collectstatic` skips by default, so it is not reported as missing.
@@ -73,3 +76,30 @@ def check_static_files(**kwargs: Any) -> list[checks.CheckMessage]:
     if problem is None:
         return []
     return [checks.Error(problem, id="oxytrack.E001")]
+
+
+def cache_problem() -> str | None:
+    """Why pages and API calls would answer 500 for want of a usable cache, or None.
+
+    Writes, reads and deletes one entry, as the pages do.
+    """
+    key = f"oxytrack:start-check:{os.getpid()}"
+    try:
+        cache.set(key, True, 60)
+        readable = cache.get(key) is True
+        cache.delete(key)
+    except OSError as exc:
+        return (
+            f"OxyTrack cannot use its cache directory {settings.CACHE_DIR}: {exc}. Make it "
+            "writable by the server's user, or set OXYTRACK_CACHE_DIR to a directory that is."
+        )
+    if not readable:
+        return f"OxyTrack cannot read back what it writes in its cache ({settings.CACHE_DIR})."
+    return None
+
+
+@checks.register(deploy=True)
+def check_cache(**kwargs: Any) -> list[checks.CheckMessage]:
+    """`oxytrack check --deploy`: the cache directory is usable."""
+    problem = cache_problem()
+    return [] if problem is None else [checks.Error(problem, id="oxytrack.E002")]

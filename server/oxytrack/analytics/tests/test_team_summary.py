@@ -4,14 +4,16 @@ under the database's token, its recent days kept two minutes, both added up righ
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from io import StringIO
 from zoneinfo import ZoneInfo
 
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from oxytrack.accounts.models import User
 from oxytrack.activity import past_totals
-from oxytrack.activity.models import DailyTotal, DailyUsage
+from oxytrack.activity.models import DailyTotal, DailyUsage, HourlyTotal
 from oxytrack.activity.rollups import add_to_rollups
 from oxytrack.activity.tests.factories import RawSpan, store_spans
 from oxytrack.analytics import team, trends
@@ -147,3 +149,19 @@ def test_a_team_trend_is_kept_yet_shows_a_late_upload_and_a_transfer(
     _work(moved, old, 4, "stock.exe", "Inventaire")
     do_transfer_employee(moved, org.nice, org.facturation, actor=superadmin)
     assert total() == 7 * H
+
+
+def test_a_backfill_of_the_hours_shows_in_the_heatmap_at_once(org: Org, superadmin: User) -> None:
+    old = past_totals.last_past_day() - timedelta(days=5)
+    _work(org.employees["nice_facturation"], old, 2, "EXCEL.EXE", "Budget - Excel")
+    # A base from before the hourly rollups: its days have no hours, and the
+    # summary is kept under a token that only DailyTotal's writes change.
+    HourlyTotal.objects.all().delete()
+    start, end = old - timedelta(days=6), old
+    assert _summary(superadmin, "", start, end).heatmap.employees == 0
+
+    call_command("backfill_hourly", stdout=StringIO())
+
+    heatmap = _summary(superadmin, "", start, end).heatmap
+    assert heatmap.employees == 1
+    assert heatmap.minutes[old.weekday()][9] == 60.0  # 09:00-11:00 over one such weekday

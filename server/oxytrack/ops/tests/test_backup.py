@@ -151,10 +151,16 @@ def test_restore_refuses_to_replace_data_without_yes_and_says_what_would_be_lost
     assert "already holds data: 2 accounts.User" in refused.stderr
     assert "--yes" in refused.stderr and "Traceback" not in refused.stderr
     assert emails(database) == ["a@example.org", "b@example.org"]
+    # The cache outlives the server (files under the var dir): something of the old data.
+    remember = "from django.core.cache import cache; cache.set('sums', 42, 3600)"
+    assert oxytrack(target, "shell", "-c", remember).returncode == 0
+    recall = "from django.core.cache import cache; print(cache.get('sums'))"
+    assert oxytrack(target, "shell", "-c", recall).stdout.split()[-1] == "42"
 
     done = oxytrack(target, "restore", str(backup_file), "--yes")
 
     assert done.returncode == 0, done.stderr
+    assert oxytrack(target, "shell", "-c", recall).stdout.split()[-1] == "None"
     assert "1 accounts.User, 0 org.Employee" in done.stdout
     assert "Integrity check: ok." in done.stdout
     assert emails(database) == ["from-backup@example.org"]

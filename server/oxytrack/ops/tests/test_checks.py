@@ -1,16 +1,18 @@
-"""`static_files_problem()`: what the WSGI application and `check --deploy` refuse."""
+"""`static_files_problem()` and `cache_problem()`: what the WSGI application, `oxytrack serve`
+and `check --deploy` refuse."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
-from oxytrack.ops.checks import check_static_files, static_files_problem
+from oxytrack.ops.checks import cache_problem, check_cache, check_static_files, static_files_problem
 
 # `once`: static files only, no database; the PostgreSQL pass would only repeat it.
 pytestmark = pytest.mark.once
@@ -58,3 +60,28 @@ def test_debug_and_plain_storage_need_no_manifest(tmp_path: Path) -> None:
     # The test settings serve files where they are, as DEBUG does.
     with override_settings(DEBUG=False, STATIC_ROOT=tmp_path):
         assert static_files_problem() is None
+
+
+def _file_cache(location: Path) -> dict[str, dict[str, Any]]:
+    return {"default": {**settings.CACHES["default"], "LOCATION": str(location)}}
+
+
+def test_a_cache_directory_that_cannot_be_made_is_refused_with_the_setting(
+    tmp_path: Path,
+) -> None:
+    # Under a regular file: no directory can be made there, not even by root.
+    (tmp_path / "a-file").write_text("")
+    location = tmp_path / "a-file" / "cache"
+    with override_settings(CACHES=_file_cache(location), CACHE_DIR=location):
+        problem = cache_problem()
+        assert problem is not None
+        assert str(location) in problem and "OXYTRACK_CACHE_DIR" in problem
+        assert [error.id for error in check_cache()] == ["oxytrack.E002"]
+
+
+def test_a_usable_cache_directory_passes_and_keeps_nothing(tmp_path: Path) -> None:
+    location = tmp_path / "cache"
+    with override_settings(CACHES=_file_cache(location), CACHE_DIR=location):
+        assert cache_problem() is None
+        assert check_cache() == []
+    assert list(location.iterdir()) == []

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.core.cache import cache
 from django.core.management.base import BaseCommand
 
 from oxytrack.activity.models import Span
@@ -29,6 +30,9 @@ class Command(BaseCommand):
                 f"[{number}/{len(employees)}] employee {employee_id}: "
                 f"{days} days, {rows} hourly rows"
             )
+        # The teams' cached sums of past days hold their hours, and no trigger sees
+        # an hourly row change (past_totals watches DailyTotal): drop them all.
+        cache.clear()
         self.stdout.write(
             f"Backfilled {len(employees)} employees: {total_days} days, {total_rows} hourly rows."
         )

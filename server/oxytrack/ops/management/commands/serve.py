@@ -18,7 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from oxytrack.env import env_int, env_str
-from oxytrack.ops.checks import static_files_problem
+from oxytrack.ops.checks import cache_problem, static_files_problem
 
 
 def _default_workers() -> int:
@@ -86,7 +86,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name} must be at least 1")
         self._database(migrate=options["migrate"])
         call_command("collectstatic", interactive=False, verbosity=0)
-        problem = static_files_problem()
+        problem = static_files_problem() or cache_problem()
         if problem:
             raise CommandError(problem)
         # gunicorn forks its own connections: none is carried over the exec.
