@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 from django.utils import translation
 
@@ -34,11 +34,13 @@ PASSWORD = "Correct-Horse-Battery-9"
 def _forget_process_state() -> Iterator[None]:
     """Window ids and call counts outlive a test's database: each test starts without."""
     window_cache.clear()
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     classify.forget()
     yield
     window_cache.clear()
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     classify.forget()
     # A test that switched language (translation.activate, a request's middleware
     # in this thread) must not leave the next one reading English.

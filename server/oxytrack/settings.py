@@ -179,9 +179,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache for all of the server's gunicorn processes, in files: a team's sums over
 # a year (seconds of database work) are paid once per server, not once per worker,
-# they survive a restart, and the API's call ceilings count every worker's calls.
-# Every entry is keyed by what it depends on (docs/architecture.md, "Cache"), so
-# nothing stale can be read from it. Django's default would be a per-process memory.
+# and they survive a restart. Every entry is keyed by what it depends on
+# (docs/architecture.md, "Cache"), so nothing stale can be read from it. The API's
+# call counts stay in each process's memory ("calls"): one entry per device would
+# crowd the sums out of the files, and every call would list the directory.
 CACHE_DIR = Path(env_str("OXYTRACK_CACHE_DIR") or VAR_DIR / "cache").resolve()
 
 
@@ -204,7 +205,8 @@ CACHES: dict[str, dict[str, Any]] = {
         "KEY_PREFIX": _code_version(),
         # Entries under old tokens are never read again; a third is dropped past this.
         "OPTIONS": {"MAX_ENTRIES": 2000},
-    }
+    },
+    "calls": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "calls"},
 }
 
 # --- Accounts, sessions, login throttling -----------------------------------------

@@ -31,4 +31,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # and one test's `cache.clear()` must not empty another's.
 CACHE_DIR = Path(tempfile.mkdtemp(prefix="oxytrack-test-cache-"))
 atexit.register(shutil.rmtree, CACHE_DIR, ignore_errors=True)
-CACHES = {"default": {**CACHES["default"], "LOCATION": str(CACHE_DIR)}}
+CACHES = {**CACHES, "default": {**CACHES["default"], "LOCATION": str(CACHE_DIR)}}

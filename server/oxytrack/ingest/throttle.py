@@ -3,20 +3,22 @@
 An agent uploads every few minutes and, back from a long absence, drains
 its queue batch after batch; only a misbehaving one (a bug, a loop) calls
 hundreds of times a minute. The ceiling, OXYTRACK_DEVICE_CALLS_PER_MINUTE,
-is counted by django-ninja's throttling in Django's cache, which all of the
-server's processes share (files, settings.CACHES): one count per device,
-whichever gunicorn worker answers. Two workers answering the same device in
-the same instant may each miss the other's call, which a safety ceiling may.
-The agent honours `Retry-After`.
+is counted by django-ninja's throttling in the "calls" cache: per server
+process (memory), so it is approximate, which a safety ceiling may be. Not in
+the shared file cache: a file per device would crowd out the teams' sums, and
+every call would list the directory (settings.CACHES). The agent honours
+`Retry-After`.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
+from django.core.cache import BaseCache, caches
 from django.http import HttpRequest
+from django.utils.connection import ConnectionProxy
 from ninja.throttling import SimpleRateThrottle
 
 
@@ -24,6 +26,8 @@ class DeviceRateThrottle(SimpleRateThrottle):
     """Calls per minute of one device (the authenticated `request.auth`, by its pk)."""
 
     scope = "device"
+    # A proxy, as django.core.cache.cache is: each thread gets its own connection.
+    cache = cast(BaseCache, ConnectionProxy(caches, "calls"))
     # The setting holding the ceiling (the BI API's token throttle reads its own).
     setting = "OXYTRACK_DEVICE_CALLS_PER_MINUTE"
 

@@ -413,7 +413,6 @@ def restore_database(backup_file: Path, *, replace: bool, using: str = "default"
             # pages plan their queries blind.
             cursor.execute("ANALYZE")
     # The cache outlives the server's processes (settings.CACHES, in files): the
-    # restored database starts from an empty one, without a call count or a sum of
-    # the database it replaced.
+    # restored database starts from an empty one, without a sum of the one it replaced.
     cache.clear()
     return RestoreResult(kind=kind, counts=database_counts(using), checks=checks)

@@ -9,10 +9,12 @@ import random
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -167,6 +169,18 @@ def test_a_device_past_its_ceiling_is_told_to_slow_down(
         token_hash=hash_device_token(token),
     )
     assert post_batch(client, token, batch(consecutive(start, 1))).status_code == 200
+
+
+def test_uploads_leave_the_shared_cache_alone(
+    client: Client, enrolled_device: EnrolledDevice
+) -> None:
+    # The call counts are per process: a file per device in the shared cache would
+    # crowd out the teams' sums, and each write there lists the whole directory.
+    start = recent()
+    for n in range(3):
+        payload = batch(consecutive(start + timedelta(minutes=n), 1))
+        assert post_batch(client, enrolled_device.token, payload).status_code == 200
+    assert list(Path(settings.CACHE_DIR).glob("*")) == []
 
 
 def test_a_batch_id_of_another_device_is_refused(
