@@ -141,6 +141,23 @@ def _icon_class() -> Any:
     return XorgIcon
 
 
+def send_queued(icon: Any) -> None:
+    """xorg: send the X requests pystray's loop thread queued for the update just made.
+
+    pystray makes each change (title, image, docking) in its loop thread, woken
+    by a message this thread sends and flushes. python-xlib sends a queued
+    request only when some thread flushes, and the loop queues the new title
+    while this thread's flush may still be ending: then nothing sends it. On a
+    busy PC the tooltip and icon kept the old state until the next change (20 s
+    and more, 9 changes in 30 with the CPUs busy). Called after the change has
+    returned, this flush finds the request queued. Other backends have no
+    X display: nothing to do.
+    """
+    display = getattr(icon, "_display", None)
+    if display is not None and hasattr(display, "flush"):
+        display.flush()
+
+
 class Tray:
     """The icon, its menu, and the thread that keeps both in step with the state."""
 
@@ -247,6 +264,7 @@ class Tray:
         self.icon.icon = draw_icon(state.mode)
         self.icon.title = state_text(state)
         self.icon.menu = self.build_menu(state)
+        send_queued(self.icon)
         log.info("tray state: %s", state.mode.value)
 
     def uninstalled(self) -> bool:
@@ -283,6 +301,7 @@ class Tray:
             log.info("a tray host is there but does not hold the icon: docking again")
             self._unheld = 0
             self.icon._show()
+            send_queued(self.icon)
 
     def _watch(self, icon: Any) -> None:
         icon.visible = True
