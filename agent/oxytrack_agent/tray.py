@@ -323,6 +323,9 @@ class Tray:
                     self.refresh()
                     if display is not None:
                         self._redock(display)
+                    # A change made from pystray's own thread (a click's pause)
+                    # can be left queued the same way: sent within a second.
+                    send_queued(icon)
                 except Exception:  # a half-written policy file, a display hiccup: try again
                     log.exception("tray refresh failed")
         finally:
