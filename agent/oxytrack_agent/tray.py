@@ -154,7 +154,7 @@ def send_queued(icon: Any) -> None:
     X display: nothing to do.
     """
     display = getattr(icon, "_display", None)
-    if display is not None and hasattr(display, "flush"):
+    if display is not None:
         display.flush()
 
 
@@ -300,8 +300,7 @@ class Tray:
         if self._unheld >= 2:  # a request takes a moment to be served
             log.info("a tray host is there but does not hold the icon: docking again")
             self._unheld = 0
-            self.icon._show()
-            send_queued(self.icon)
+            self.icon._show()  # sent by the loop's send_queued() just after
 
     def _watch(self, icon: Any) -> None:
         icon.visible = True
@@ -323,8 +322,8 @@ class Tray:
                     self.refresh()
                     if display is not None:
                         self._redock(display)
-                    # A change made from pystray's own thread (a click's pause)
-                    # can be left queued the same way: sent within a second.
+                    # A re-docking, or a change made in pystray's own thread (a
+                    # click's pause), can be left queued the same way.
                     send_queued(icon)
                 except Exception:  # a half-written policy file, a display hiccup: try again
                     log.exception("tray refresh failed")
